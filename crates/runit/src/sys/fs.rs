@@ -1,0 +1,188 @@
+//! Files, FIFOs, locks and descriptors.
+
+use super::cvt;
+use std::ffi::CString;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+pub(crate) fn cstr(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+/// mkfifo(3); an existing FIFO (or any file) of that name is not an error,
+/// as runit leaves an existing one in place.
+pub fn mkfifo_if_missing(path: &Path, mode: u32) -> io::Result<()> {
+    let c = cstr(path)?;
+    // SAFETY: c is a valid NUL-terminated path.
+    match cvt(unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) }) {
+        Ok(_) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Opens a file with extra open(2) flags (e.g. `O_NONBLOCK`); close-on-exec
+/// is always set, as std does.
+pub fn open_with(path: &Path, read: bool, write: bool, flags: i32) -> io::Result<File> {
+    OpenOptions::new()
+        .read(read)
+        .write(write)
+        .custom_flags(flags)
+        .open(path)
+}
+
+/// Opens a FIFO for reading without blocking on a missing writer.
+pub fn open_fifo_read(path: &Path) -> io::Result<File> {
+    open_with(path, true, false, libc::O_NONBLOCK)
+}
+
+/// Opens a FIFO for writing without blocking; fails with ENXIO when nobody
+/// has it open for reading (that is how sv tells "runsv not running").
+pub fn open_fifo_write(path: &Path) -> io::Result<File> {
+    open_with(path, false, true, libc::O_NONBLOCK)
+}
+
+/// flock(2) exclusive, without waiting.
+pub fn lock_exclusive_nowait(fd: RawFd) -> io::Result<()> {
+    // SAFETY: flock on any integer is memory-safe; a bad fd gives EBADF.
+    cvt(unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) }).map(drop)
+}
+
+/// flock(2) exclusive, waiting for the holder to let go.
+pub fn lock_exclusive_wait(fd: RawFd) -> io::Result<()> {
+    loop {
+        // SAFETY: as above.
+        match cvt(unsafe { libc::flock(fd, libc::LOCK_EX) }) {
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            r => return r.map(drop),
+        }
+    }
+}
+
+/// Writes `bytes` to `dir/name.new` and renames it over `dir/name`, so a
+/// reader sees the old or the new content, never a half-written file.
+pub fn write_replace(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let tmp = dir.join(format!("{name}.new"));
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&tmp)?;
+    f.write_all(bytes)?;
+    drop(f);
+    std::fs::rename(&tmp, dir.join(name))
+}
+
+/// A pipe whose both ends are close-on-exec and non-blocking.
+pub fn pipe_nonblocking() -> io::Result<(OwnedFd, OwnedFd)> {
+    pipe_with(libc::O_CLOEXEC | libc::O_NONBLOCK)
+}
+
+/// A close-on-exec pipe with blocking ends.
+pub fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
+    pipe_with(libc::O_CLOEXEC)
+}
+
+fn pipe_with(flags: i32) -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: fds has room for the two descriptors pipe2 writes.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), flags) })?;
+    // SAFETY: pipe2 succeeded, so both descriptors are fresh and ours.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Sets or clears O_NONBLOCK on a descriptor.
+pub fn set_nonblocking(fd: RawFd, on: bool) -> io::Result<()> {
+    // SAFETY: fcntl with F_GETFL/F_SETFL takes no pointers.
+    let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    let flags = if on {
+        flags | libc::O_NONBLOCK
+    } else {
+        flags & !libc::O_NONBLOCK
+    };
+    // SAFETY: as above.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, flags) }).map(drop)
+}
+
+/// Sets or clears FD_CLOEXEC on a descriptor.
+pub fn set_cloexec(fd: RawFd, on: bool) -> io::Result<()> {
+    let flag = if on { libc::FD_CLOEXEC } else { 0 };
+    // SAFETY: fcntl with F_SETFD takes no pointers.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFD, flag) }).map(drop)
+}
+
+/// read(2) into `buf`; `Ok(0)` is end of file. EINTR is retried.
+pub fn read_fd(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: buf is valid for buf.len() writable bytes.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+/// write(2) from `buf`; returns how much was written. EINTR is retried.
+pub fn write_fd(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: buf is valid for buf.len() readable bytes.
+        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+/// fsync(2).
+pub fn fsync_fd(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fsync takes no pointers.
+    cvt(unsafe { libc::fsync(fd) }).map(drop)
+}
+
+/// dup2(2).
+pub fn dup2(src: RawFd, dst: RawFd) -> io::Result<()> {
+    // SAFETY: dup2 takes no pointers.
+    cvt(unsafe { libc::dup2(src, dst) }).map(drop)
+}
+
+/// close(2) on a raw descriptor the caller owns and will not use again.
+pub fn close_fd(fd: RawFd) {
+    // SAFETY: the caller gives up fd; a wrong one only yields EBADF.
+    unsafe { libc::close(fd) };
+}
+
+/// Returns the raw descriptor of anything that has one.
+pub fn raw<T: AsRawFd>(t: &T) -> RawFd {
+    t.as_raw_fd()
+}
+
+/// fchdir(2).
+pub fn fchdir(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fchdir takes no pointers.
+    cvt(unsafe { libc::fchdir(fd) }).map(drop)
+}
+
+/// The process's umask, unchanged.
+pub fn current_umask() -> u32 {
+    // SAFETY: umask cannot fail; we set the old value straight back.
+    unsafe {
+        let old = libc::umask(0o022);
+        libc::umask(old);
+        old as u32
+    }
+}

@@ -1,0 +1,225 @@
+//! fork/exec and reaping, written so the child does only
+//! async-signal-safe work: everything it needs is prepared before fork.
+
+use super::{cstr, cvt};
+use std::ffi::{CString, OsStr};
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// How a finished child ended, as waitpid(2) reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitStatus(pub i32);
+
+impl WaitStatus {
+    /// The exit code, if the child exited normally.
+    pub fn exit_code(self) -> Option<i32> {
+        libc::WIFEXITED(self.0).then(|| libc::WEXITSTATUS(self.0))
+    }
+    /// The signal that ended the child, if one did.
+    pub fn term_signal(self) -> Option<i32> {
+        libc::WIFSIGNALED(self.0).then(|| libc::WTERMSIG(self.0))
+    }
+    /// The low byte of the raw status (signal number, 0 on normal exit).
+    pub fn low_byte(self) -> i32 {
+        self.0 & 0xff
+    }
+}
+
+/// Reaps one finished child without waiting; `None` when none has finished.
+pub fn reap_any() -> Option<(i32, WaitStatus)> {
+    let mut st = 0;
+    // SAFETY: st is a valid int for waitpid to fill.
+    let pid = unsafe { libc::waitpid(-1, &mut st, libc::WNOHANG) };
+    (pid > 0).then_some((pid, WaitStatus(st)))
+}
+
+/// Waits for `pid` to finish.
+pub fn wait_pid(pid: i32) -> io::Result<WaitStatus> {
+    loop {
+        let mut st = 0;
+        // SAFETY: st is a valid int for waitpid to fill.
+        let r = unsafe { libc::waitpid(pid, &mut st, 0) };
+        if r == pid {
+            return Ok(WaitStatus(st));
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+/// getpid(2).
+pub fn getpid() -> i32 {
+    // SAFETY: cannot fail.
+    unsafe { libc::getpid() }
+}
+
+/// A program to start: path, arguments, descriptors to place, and what the
+/// child sets up before exec.
+pub struct Spawn {
+    path: CString,
+    argv: Vec<CString>,
+    env: Option<Vec<CString>>,
+    dir: Option<CString>,
+    fds: Vec<(RawFd, RawFd)>,
+    search_path: bool,
+    setsid: bool,
+    new_pgrp: bool,
+}
+
+/// A started child; `exec_error` is set when exec failed, in which case the
+/// child has already exited 111 and is waiting to be reaped.
+pub struct Spawned {
+    pub pid: i32,
+    pub exec_error: Option<io::Error>,
+}
+
+fn to_c(s: &OsStr) -> CString {
+    // A NUL inside an argument cannot be passed to exec; cut it there.
+    let b = s.as_bytes();
+    let b = b.split(|&c| c == 0).next().unwrap_or(b);
+    CString::new(b).unwrap_or_default()
+}
+
+impl Spawn {
+    /// Runs `path` with argv[0] = `path`.
+    pub fn new(path: impl AsRef<OsStr>) -> Spawn {
+        let c = to_c(path.as_ref());
+        Spawn {
+            argv: vec![c.clone()],
+            path: c,
+            env: None,
+            dir: None,
+            fds: Vec::new(),
+            search_path: false,
+            setsid: false,
+            new_pgrp: false,
+        }
+    }
+
+    /// Replaces argv[0].
+    pub fn argv0(mut self, a: impl AsRef<OsStr>) -> Spawn {
+        self.argv[0] = to_c(a.as_ref());
+        self
+    }
+
+    pub fn arg(mut self, a: impl AsRef<OsStr>) -> Spawn {
+        self.argv.push(to_c(a.as_ref()));
+        self
+    }
+
+    /// Looks `path` up in `$PATH` when it has no slash (execvp).
+    pub fn search_path(mut self) -> Spawn {
+        self.search_path = true;
+        self
+    }
+
+    /// Replaces the whole environment (`KEY=value` entries).
+    pub fn env(mut self, vars: impl IntoIterator<Item = Vec<u8>>) -> Spawn {
+        self.env = Some(
+            vars.into_iter()
+                .map(|v| CString::new(v).unwrap_or_default())
+                .collect(),
+        );
+        self
+    }
+
+    pub fn dir(mut self, d: &Path) -> Spawn {
+        self.dir = cstr(d).ok();
+        self
+    }
+
+    /// Makes `src` the child's descriptor `dst`.
+    pub fn fd(mut self, src: RawFd, dst: RawFd) -> Spawn {
+        self.fds.push((src, dst));
+        self
+    }
+
+    /// The child starts a new session (setsid).
+    pub fn setsid(mut self) -> Spawn {
+        self.setsid = true;
+        self
+    }
+
+    /// The child starts a new process group.
+    pub fn new_process_group(mut self) -> Spawn {
+        self.new_pgrp = true;
+        self
+    }
+
+    /// Forks and execs. Signal handlers are reset to their defaults and the
+    /// signal mask cleared in the child.
+    pub fn spawn(&self) -> io::Result<Spawned> {
+        let mut argv: Vec<*const libc::c_char> = self.argv.iter().map(|a| a.as_ptr()).collect();
+        argv.push(std::ptr::null());
+        let envp: Option<Vec<*const libc::c_char>> = self.env.as_ref().map(|e| {
+            let mut v: Vec<_> = e.iter().map(|a| a.as_ptr()).collect();
+            v.push(std::ptr::null());
+            v
+        });
+        let (err_r, err_w) = super::pipe_cloexec()?;
+        // SAFETY: the child below calls only async-signal-safe functions on
+        // memory prepared before fork, then execs or _exits.
+        let pid = cvt(unsafe { libc::fork() })?;
+        if pid == 0 {
+            // SAFETY: see above; every pointer refers to data owned by self
+            // or by locals that outlive the exec.
+            unsafe { self.child(&argv, envp.as_deref(), err_w.as_raw_fd()) }
+        }
+        drop(err_w);
+        let mut buf = [0u8; 4];
+        let exec_error = match super::read_fd(err_r.as_raw_fd(), &mut buf) {
+            Ok(4) => Some(io::Error::from_raw_os_error(i32::from_ne_bytes(buf))),
+            _ => None,
+        };
+        Ok(Spawned { pid, exec_error })
+    }
+
+    unsafe fn child(
+        &self,
+        argv: &[*const libc::c_char],
+        envp: Option<&[*const libc::c_char]>,
+        err_fd: RawFd,
+    ) -> ! {
+        let fail = |errno: i32| -> ! {
+            let b = errno.to_ne_bytes();
+            libc::write(err_fd, b.as_ptr().cast(), 4);
+            libc::_exit(111)
+        };
+        for sig in 1..32 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        if self.setsid {
+            libc::setsid();
+        } else if self.new_pgrp {
+            libc::setpgid(0, 0);
+        }
+        for &(src, dst) in &self.fds {
+            if src == dst {
+                libc::fcntl(dst, libc::F_SETFD, 0);
+            } else if libc::dup2(src, dst) == -1 {
+                fail(*libc::__errno_location());
+            }
+        }
+        if let Some(d) = &self.dir {
+            if libc::chdir(d.as_ptr()) == -1 {
+                fail(*libc::__errno_location());
+            }
+        }
+        match (envp, self.search_path) {
+            (Some(e), true) => libc::execvpe(self.path.as_ptr(), argv.as_ptr(), e.as_ptr()),
+            (Some(e), false) => libc::execve(self.path.as_ptr(), argv.as_ptr(), e.as_ptr()),
+            (None, true) => libc::execvp(self.path.as_ptr(), argv.as_ptr()),
+            (None, false) => libc::execv(self.path.as_ptr(), argv.as_ptr()),
+        };
+        fail(*libc::__errno_location())
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    runit::msg::fatal("runsv", 100, &["not built yet"]);
+}

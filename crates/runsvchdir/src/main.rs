@@ -1,0 +1,3 @@
+fn main() {
+    runit::msg::fatal("runsvchdir", 100, &["not built yet"]);
+}

@@ -1,0 +1,3 @@
+fn main() {
+    runit::msg::fatal("utmpset", 100, &["not built yet"]);
+}
