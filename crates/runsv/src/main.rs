@@ -1,3 +1,6 @@
+//! runsv DIR: supervise the service in DIR (and DIR/log).
+#![deny(unsafe_code)]
+
 fn main() {
-    runit::msg::fatal("runsv", 100, &["not built yet"]);
+    std::process::exit(runsv::runner::main(std::env::args_os().collect()));
 }

@@ -68,6 +68,7 @@ pub struct Spawn {
     search_path: bool,
     setsid: bool,
     new_pgrp: bool,
+    reset_only: Option<&'static [i32]>,
 }
 
 /// A started child; `exec_error` is set when exec failed, in which case the
@@ -97,6 +98,7 @@ impl Spawn {
             search_path: false,
             setsid: false,
             new_pgrp: false,
+            reset_only: None,
         }
     }
 
@@ -150,6 +152,14 @@ impl Spawn {
         self
     }
 
+    /// Resets only `sigs` to their default action in the child (instead of
+    /// every signal), so dispositions the parent inherited, such as an
+    /// ignored SIGINT, reach the program as they would through runit.
+    pub fn reset_signals(mut self, sigs: &'static [i32]) -> Spawn {
+        self.reset_only = Some(sigs);
+        self
+    }
+
     /// Forks and execs. Signal handlers are reset to their defaults and the
     /// signal mask cleared in the child.
     pub fn spawn(&self) -> io::Result<Spawned> {
@@ -189,9 +199,18 @@ impl Spawn {
             libc::write(err_fd, b.as_ptr().cast(), 4);
             libc::_exit(111)
         };
-        for sig in 1..32 {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                libc::signal(sig, libc::SIG_DFL);
+        match self.reset_only {
+            Some(sigs) => {
+                for &sig in sigs {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+            None => {
+                for sig in 1..32 {
+                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                        libc::signal(sig, libc::SIG_DFL);
+                    }
+                }
             }
         }
         let mut set: libc::sigset_t = std::mem::zeroed();

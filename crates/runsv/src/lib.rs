@@ -1,0 +1,11 @@
+//! runsv: starts and monitors one service and its optional log service,
+//! as runit 2.1.2's runsv does (see `docs/runsv.md`).
+//!
+//! [`machine`] is the pure state machine of one service, [`supervise`] the
+//! `supervise/` directory, and [`runner`] the event loop that ties them to
+//! real processes, signals and FIFOs.
+#![deny(unsafe_code)]
+
+pub mod machine;
+pub mod runner;
+pub mod supervise;

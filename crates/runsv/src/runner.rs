@@ -1,0 +1,396 @@
+//! runsv's event loop: start-up (directory, `log/` pipe, locks, FIFOs),
+//! then `poll` on the signal self-pipe and the control FIFOs, feeding each
+//! event to the [`machine`](crate::machine) of the service or of its log,
+//! and carrying out what the machine asks through the real [`Effects`].
+
+use crate::machine::{Effects, Program, Svc, Want};
+use crate::supervise::{self, Supervise};
+use runit::msg;
+use runit::sys::{self, SelfPipe, Spawn};
+use runit::tai64n::Tai64n;
+use std::ffi::OsString;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::Path;
+use std::time::Instant;
+
+/// The signals runsv catches; its children get them back at their default.
+const CAUGHT: [i32; 3] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGPIPE];
+
+/// Runs runsv with its arguments; returns the exit code.
+pub fn main(args: Vec<OsString>) -> i32 {
+    if args.len() != 2 {
+        let argv0 = args
+            .first()
+            .map(|a| a.to_string_lossy())
+            .unwrap_or_default();
+        msg_usage(&argv0);
+        return 1;
+    }
+    let dir = args[1].to_string_lossy().into_owned();
+    let prefix = format!("runsv {dir}");
+    let selfpipe = match SelfPipe::install(&[libc::SIGCHLD, libc::SIGTERM]) {
+        Ok(p) => p,
+        Err(e) => msg::fatal(
+            &prefix,
+            111,
+            &["unable to create selfpipe: ", msg::io_errstr(&e)],
+        ),
+    };
+    if let Err(e) = std::env::set_current_dir(&args[1]) {
+        msg::fatal(
+            &prefix,
+            111,
+            &["unable to change to directory: ", msg::io_errstr(&e)],
+        );
+    }
+    let t0 = Instant::now();
+    let now = Tai64n::now();
+    let main_want = if Path::new("down").exists() {
+        Want::Down
+    } else {
+        Want::Up
+    };
+    let pipe = match std::fs::metadata("log") {
+        Ok(m) if m.is_dir() => match sys::pipe_cloexec() {
+            Ok(p) => Some(p),
+            Err(e) => msg::fatal(
+                &prefix,
+                111,
+                &["unable to create log pipe: ", msg::io_errstr(&e)],
+            ),
+        },
+        Ok(_) => {
+            msg::warn(&prefix, &["./log: not a directory."]);
+            None
+        }
+        Err(_) => None,
+    };
+    let mut main_sv = supervise::lock(&prefix, &supervise::MAIN, false);
+    let mut log_sv = pipe
+        .as_ref()
+        .map(|_| supervise::lock(&prefix, &supervise::LOG, true));
+    let mut r = Runner {
+        prefix,
+        t0,
+        main: Svc::new(main_want, false, now),
+        log: log_sv.as_ref().map(|_| {
+            let want = if Path::new("log/down").exists() {
+                Want::Down
+            } else {
+                Want::Up
+            };
+            Svc::new(want, true, now)
+        }),
+        pipe_r: pipe.as_ref().map(|p| p.0.as_raw_fd()),
+        pipe_w: pipe.map(|(r, w)| (r, Some(w))),
+    };
+    main_sv.publish(&r.prefix, &r.main);
+    main_sv.open_ok(&r.prefix);
+    if let (Some(sv), Some(log)) = (log_sv.as_mut(), r.log.as_ref()) {
+        sv.publish(&r.prefix, log);
+        sv.open_ok(&r.prefix);
+    }
+    r.run(&selfpipe, &mut main_sv, log_sv.as_mut())
+}
+
+fn msg_usage(argv0: &str) {
+    use std::io::Write;
+    let line = format!("usage: {argv0} dir\n\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+struct Runner {
+    prefix: String,
+    t0: Instant,
+    main: Svc,
+    log: Option<Svc>,
+    pipe_r: Option<RawFd>,
+    /// The log pipe: its read end, and its write end until `x` closes it so
+    /// the logger sees end-of-file. runsv holds both ends all along, so no
+    /// line is lost when either side restarts.
+    pipe_w: Option<(OwnedFd, Option<OwnedFd>)>,
+}
+
+impl Runner {
+    fn run(
+        &mut self,
+        selfpipe: &SelfPipe,
+        main_sv: &mut Supervise,
+        mut log_sv: Option<&mut Supervise>,
+    ) -> i32 {
+        loop {
+            if let (Some(log), Some(sv)) = (self.log.as_mut(), log_sv.as_deref_mut()) {
+                let mut fx = self_fx(&self.prefix, self.t0, self.pipe_r, &self.pipe_w, sv, true);
+                log.start_if_due(&mut fx);
+            }
+            {
+                let mut fx = self_fx(
+                    &self.prefix,
+                    self.t0,
+                    self.pipe_r,
+                    &self.pipe_w,
+                    main_sv,
+                    false,
+                );
+                self.main.start_if_due(&mut fx);
+            }
+            if self.main.want == Want::Exit && self.main.state == runit::status::RunState::Down {
+                match self.log.as_mut() {
+                    None => return 0,
+                    Some(log) if log.pid == 0 => return 0,
+                    Some(log) => {
+                        if let Some((_, w)) = self.pipe_w.as_mut() {
+                            if w.take().is_some() {
+                                log.want = Want::Exit;
+                            }
+                        }
+                    }
+                }
+            }
+            let timeout = self.timeout_ms();
+            let mut fds = [
+                sys::pollfd(selfpipe.fd(), sys::POLLIN),
+                sys::pollfd(main_sv.control.as_raw_fd(), sys::POLLIN),
+                sys::pollfd(
+                    log_sv.as_ref().map_or(-1, |s| s.control.as_raw_fd()),
+                    sys::POLLIN,
+                ),
+            ];
+            if let Err(e) = sys::poll(&mut fds, timeout) {
+                msg::warn(&self.prefix, &["unable to poll: ", msg::io_errstr(&e)]);
+            }
+            let sigs = selfpipe.drain();
+            if sigs.contains(libc::SIGCHLD) {
+                while let Some((pid, st)) = sys::reap_any() {
+                    let mut fx = self_fx(
+                        &self.prefix,
+                        self.t0,
+                        self.pipe_r,
+                        &self.pipe_w,
+                        main_sv,
+                        false,
+                    );
+                    if self.main.reaped(pid, st.0, &mut fx) {
+                        continue;
+                    }
+                    if let (Some(log), Some(sv)) = (self.log.as_mut(), log_sv.as_deref_mut()) {
+                        let mut fx =
+                            self_fx(&self.prefix, self.t0, self.pipe_r, &self.pipe_w, sv, true);
+                        log.reaped(pid, st.0, &mut fx);
+                    }
+                }
+            }
+            if sigs.contains(libc::SIGTERM) {
+                let mut fx = self_fx(
+                    &self.prefix,
+                    self.t0,
+                    self.pipe_r,
+                    &self.pipe_w,
+                    main_sv,
+                    false,
+                );
+                self.main.control(b'x', &mut fx);
+            }
+            let mut buf = [0u8; 64];
+            while let Ok(n @ 1..) = sys::read_fd(main_sv.control.as_raw_fd(), &mut buf) {
+                let mut fx = self_fx(
+                    &self.prefix,
+                    self.t0,
+                    self.pipe_r,
+                    &self.pipe_w,
+                    main_sv,
+                    false,
+                );
+                for &c in &buf[..n] {
+                    self.main.control(c, &mut fx);
+                }
+            }
+            if let (Some(log), Some(sv)) = (self.log.as_mut(), log_sv.as_deref_mut()) {
+                while let Ok(n @ 1..) = sys::read_fd(sv.control.as_raw_fd(), &mut buf) {
+                    let mut fx =
+                        self_fx(&self.prefix, self.t0, self.pipe_r, &self.pipe_w, sv, true);
+                    for &c in &buf[..n] {
+                        log.control(c, &mut fx);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Until the earliest throttled start is due; forever if none waits.
+    fn timeout_ms(&self) -> i32 {
+        let now = self.t0.elapsed().as_millis() as u64;
+        let mut t: Option<u64> = None;
+        for s in std::iter::once(&self.main).chain(self.log.as_ref()) {
+            if s.wants_start() {
+                let wait = s.ready_at().saturating_sub(now);
+                t = Some(t.map_or(wait, |x| x.min(wait)));
+            }
+        }
+        t.map_or(-1, |ms| ms.min(i32::MAX as u64) as i32)
+    }
+}
+
+fn self_fx<'a>(
+    prefix: &'a str,
+    t0: Instant,
+    pipe_r: Option<RawFd>,
+    pipe_w: &'a Option<(OwnedFd, Option<OwnedFd>)>,
+    sv: &'a mut Supervise,
+    is_log: bool,
+) -> SysFx<'a> {
+    SysFx {
+        prefix,
+        t0,
+        pipe_r,
+        pipe_w: pipe_w
+            .as_ref()
+            .and_then(|(_, w)| w.as_ref())
+            .map(|w| w.as_raw_fd()),
+        sv,
+        is_log,
+    }
+}
+
+/// The real effects for one service.
+struct SysFx<'a> {
+    prefix: &'a str,
+    t0: Instant,
+    pipe_r: Option<RawFd>,
+    pipe_w: Option<RawFd>,
+    sv: &'a mut Supervise,
+    is_log: bool,
+}
+
+impl SysFx<'_> {
+    /// Starts a program, reporting runit's "unable to start" when exec
+    /// fails (the child has then exited 111, and is reaped as usual).
+    fn start(&self, spawn: Spawn, what: &str) -> Option<i32> {
+        let spawn = spawn.reset_signals(&CAUGHT);
+        let spawn = match (self.is_log, self.pipe_r, self.pipe_w) {
+            (true, Some(r), _) => spawn.fd(r, 0),
+            (false, _, Some(w)) => spawn.fd(w, 1),
+            _ => spawn,
+        };
+        match spawn.spawn() {
+            Ok(s) => {
+                if let Some(e) = s.exec_error {
+                    msg::line(
+                        self.prefix,
+                        "fatal: ",
+                        &["unable to start ", what, ": ", msg::io_errstr(&e)],
+                    );
+                }
+                Some(s.pid)
+            }
+            Err(e) => {
+                msg::warn(self.prefix, &["unable to fork: ", msg::io_errstr(&e)]);
+                None
+            }
+        }
+    }
+}
+
+impl Effects for SysFx<'_> {
+    fn now(&self) -> (Tai64n, u64) {
+        (Tai64n::now(), self.t0.elapsed().as_millis() as u64)
+    }
+
+    fn custom(&mut self, c: u8) -> bool {
+        let name = [b'c', b'o', b'n', b't', b'r', b'o', b'l', b'/', c];
+        let Ok(name) = std::str::from_utf8(&name) else {
+            return false;
+        };
+        if !runit::svdir::is_executable(Path::new(name)) {
+            return false;
+        }
+        let mut spawn = Spawn::new(name).reset_signals(&CAUGHT);
+        if let Some(w) = self.pipe_w {
+            spawn = spawn.fd(w, 1);
+        }
+        match spawn.spawn() {
+            Ok(s) if s.exec_error.is_none() => {
+                matches!(sys::wait_pid(s.pid), Ok(st) if st.exit_code() == Some(0))
+            }
+            Ok(s) => {
+                let _ = sys::wait_pid(s.pid);
+                false
+            }
+            Err(e) => {
+                msg::warn(self.prefix, &["unable to fork: ", msg::io_errstr(&e)]);
+                false
+            }
+        }
+    }
+
+    fn kill(&mut self, pid: i32, sig: i32) {
+        let _ = sys::kill(pid, sig);
+    }
+
+    fn spawn(&mut self, p: Program) -> Option<i32> {
+        let base = if self.is_log {
+            Spawn::new("./run").dir(Path::new("./log"))
+        } else {
+            Spawn::new("./run")
+        };
+        match p {
+            Program::Run => self.start(base, "./run"),
+            Program::Finish { code, low } => {
+                let mut b1 = [0u8; 12];
+                let mut b2 = [0u8; 12];
+                let spawn = if self.is_log {
+                    Spawn::new("./finish").dir(Path::new("./log"))
+                } else {
+                    Spawn::new("./finish")
+                };
+                let spawn = spawn
+                    .arg(int_text(code, &mut b1))
+                    .arg(int_text(low, &mut b2));
+                self.start(spawn, "./finish")
+            }
+        }
+    }
+
+    fn has_finish(&self) -> bool {
+        let p = if self.is_log { "log/finish" } else { "finish" };
+        std::fs::File::open(p).is_ok()
+    }
+
+    fn publish(&mut self, svc: &Svc) {
+        self.sv.publish(self.prefix, svc);
+    }
+}
+
+/// A small signed decimal, formatted on the stack.
+fn int_text(n: i32, buf: &mut [u8; 12]) -> &str {
+    let mut i = buf.len();
+    let neg = n < 0;
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::int_text;
+
+    #[test]
+    fn int_text_formats_signed() {
+        let mut b = [0u8; 12];
+        assert_eq!(int_text(-1, &mut b), "-1");
+        assert_eq!(int_text(0, &mut b), "0");
+        assert_eq!(int_text(111, &mut b), "111");
+        assert_eq!(int_text(i32::MIN, &mut b), "-2147483648");
+    }
+}

@@ -1,0 +1,251 @@
+//! The `supervise/` directory of a service (and of its `log/`): creating it
+//! (following a `supervise` symlink into a writable place), the exclusive
+//! lock that keeps a second runsv out, the `control` and `ok` FIFOs, and
+//! publishing `pid`, `stat` and `status` atomically (`X.new` + rename).
+
+use crate::machine::Svc;
+use runit::msg;
+use runit::sys;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// The fixed names of one `supervise/` directory; `&'static` so that
+/// publishing needs no allocation.
+pub struct Names {
+    pub dir: &'static str,
+    pub lock: &'static str,
+    pub control: &'static str,
+    pub ok: &'static str,
+    pub pid: [&'static str; 2],
+    pub stat: [&'static str; 2],
+    pub status: [&'static str; 2],
+}
+
+pub const MAIN: Names = Names {
+    dir: "supervise",
+    lock: "supervise/lock",
+    control: "supervise/control",
+    ok: "supervise/ok",
+    pid: ["supervise/pid.new", "supervise/pid"],
+    stat: ["supervise/stat.new", "supervise/stat"],
+    status: ["supervise/status.new", "supervise/status"],
+};
+
+pub const LOG: Names = Names {
+    dir: "log/supervise",
+    lock: "log/supervise/lock",
+    control: "log/supervise/control",
+    ok: "log/supervise/ok",
+    pid: ["log/supervise/pid.new", "log/supervise/pid"],
+    stat: ["log/supervise/stat.new", "log/supervise/stat"],
+    status: ["log/supervise/status.new", "log/supervise/status"],
+};
+
+/// Descriptors held open for the life of runsv.
+pub struct Supervise {
+    pub names: &'static Names,
+    _lock: File,
+    pub control: File,
+    /// Our own writer keeps `control` from ever reading end-of-file.
+    _control_w: Option<File>,
+    /// Held open so `sv` can tell that a runsv is running here.
+    ok: Option<File>,
+    /// The pid last written to `pid`, which is rewritten only on change.
+    last_pid: Option<i32>,
+}
+
+/// Creates the directory (or the target of a dangling `supervise` symlink)
+/// and takes its lock: without waiting for the service, waiting for `log/`
+/// (as runit). Failing is fatal.
+pub fn lock(prefix: &str, names: &'static Names, wait: bool) -> Supervise {
+    make_dir(names.dir);
+    let lock = match OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(names.lock)
+    {
+        Ok(f) => f,
+        Err(e) => msg::fatal(
+            prefix,
+            111,
+            &["unable to open ", names.lock, ": ", msg::io_errstr(&e)],
+        ),
+    };
+    let locked = if wait {
+        sys::lock_exclusive_wait(lock.as_raw_fd())
+    } else {
+        sys::lock_exclusive_nowait(lock.as_raw_fd())
+    };
+    if let Err(e) = locked {
+        msg::fatal(
+            prefix,
+            111,
+            &["unable to lock ", names.lock, ": ", msg::io_errstr(&e)],
+        );
+    }
+    let control = open_fifo(prefix, names.control);
+    let control_w = sys::open_fifo_write(Path::new(names.control)).ok();
+    Supervise {
+        names,
+        _lock: lock,
+        control,
+        _control_w: control_w,
+        ok: None,
+        last_pid: None,
+    }
+}
+
+impl Supervise {
+    /// Makes and opens `ok`, which tells `sv` a runsv is listening; done
+    /// after the first status is written, as runit does.
+    pub fn open_ok(&mut self, prefix: &str) {
+        self.ok = Some(open_fifo(prefix, self.names.ok));
+    }
+
+    /// Writes `pid` (when it changed), `stat` and `status`. A failure is a
+    /// warning and the rest of this update is skipped, as runit does.
+    pub fn publish(&mut self, prefix: &str, svc: &Svc) {
+        if self.last_pid != Some(svc.pid) {
+            let mut buf = [0u8; 12];
+            let text = pid_text(svc.pid, &mut buf);
+            if !replace(prefix, self.names.pid, text) {
+                return;
+            }
+            self.last_pid = Some(svc.pid);
+        }
+        if !replace(prefix, self.names.stat, svc.stat().as_bytes()) {
+            return;
+        }
+        replace(prefix, self.names.status, &svc.status().encode());
+    }
+}
+
+/// `supervise` may be a symlink to a directory that does not exist yet
+/// (a read-only root pointing into /run); create its target then.
+fn make_dir(dir: &str) {
+    let mut b = std::fs::DirBuilder::new();
+    b.mode(0o700);
+    match b.create(dir) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            if let Ok(target) = std::fs::read_link(dir) {
+                let parent = Path::new(dir).parent().unwrap_or(Path::new(""));
+                let target: PathBuf = parent.join(target);
+                let _ = b.create(target);
+            }
+        }
+        // Any other failure shows as "unable to open .../lock" next.
+        _ => {}
+    }
+}
+
+fn open_fifo(prefix: &str, path: &'static str) -> File {
+    let p = Path::new(path);
+    if let Err(e) = sys::mkfifo_if_missing(p, 0o600) {
+        msg::fatal(
+            prefix,
+            111,
+            &["unable to create ", path, ": ", msg::io_errstr(&e)],
+        );
+    }
+    match sys::open_fifo_read(p) {
+        Ok(f) => {
+            // A regular file here would read as endless end-of-file.
+            match f.metadata() {
+                Ok(m) if m.file_type().is_fifo() => f,
+                _ => msg::fatal(
+                    prefix,
+                    111,
+                    &["unable to open ", path, ": not a named pipe"],
+                ),
+            }
+        }
+        Err(e) => msg::fatal(
+            prefix,
+            111,
+            &["unable to open ", path, ": ", msg::io_errstr(&e)],
+        ),
+    }
+}
+
+/// Decimal pid and a newline; empty when nothing runs (as runit writes).
+pub fn pid_text(pid: i32, buf: &mut [u8; 12]) -> &[u8] {
+    if pid <= 0 {
+        return &[];
+    }
+    let mut n = pid as u32;
+    let mut i = buf.len() - 1;
+    buf[i] = b'\n';
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+/// `names[0]` is written and renamed over `names[1]`; false (after a
+/// warning) on failure.
+fn replace(prefix: &str, names: [&str; 2], bytes: &[u8]) -> bool {
+    let mut f = match OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(names[0])
+    {
+        Ok(f) => f,
+        Err(e) => {
+            msg::warn(
+                prefix,
+                &["unable to open ", names[0], ": ", msg::io_errstr(&e)],
+            );
+            return false;
+        }
+    };
+    if let Err(e) = f.write_all(bytes) {
+        msg::warn(
+            prefix,
+            &["unable to write ", names[0], ": ", msg::io_errstr(&e)],
+        );
+        return false;
+    }
+    drop(f);
+    if let Err(e) = std::fs::rename(names[0], names[1]) {
+        msg::warn(
+            prefix,
+            &[
+                "unable to rename ",
+                names[0],
+                " to ",
+                names[1],
+                ": ",
+                msg::io_errstr(&e),
+            ],
+        );
+        return false;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pid_text_is_decimal_with_newline_or_empty() {
+        let mut b = [0u8; 12];
+        assert_eq!(pid_text(0, &mut b), b"");
+        assert_eq!(pid_text(7, &mut b), b"7\n");
+        assert_eq!(pid_text(4_194_304, &mut b), b"4194304\n");
+        assert_eq!(pid_text(i32::MAX, &mut b), b"2147483647\n");
+    }
+}
