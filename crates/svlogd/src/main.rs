@@ -1,3 +1,6 @@
+//! svlogd: runit's service logging daemon.
+#![deny(unsafe_code)]
+
 fn main() {
-    runit::msg::fatal("svlogd", 100, &["not built yet"]);
+    std::process::exit(svlogd::run(std::env::args_os().collect()));
 }

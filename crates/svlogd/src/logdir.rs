@@ -1,0 +1,638 @@
+//! One log directory: its lock, config, `current`, rotation into
+//! `@<tai64n>.s`/`.u`, retention, and its processor. Every failure that
+//! could lose a line makes the log pause (warn, retry in 3 s) instead.
+
+use crate::config::{self, Config};
+use crate::rotate;
+use crate::stamp::rotated_name;
+use runit::msg;
+use runit::sys;
+use runit::tai64n::Tai64n;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::net::UdpSocket;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const PROG: &str = "svlogd";
+/// How long a log waits before retrying what failed.
+pub const PAUSE: Duration = Duration::from_secs(3);
+
+pub fn info(verbose: bool, parts: &[&str]) {
+    if verbose {
+        msg::line(PROG, "info: ", parts);
+    }
+}
+
+fn warn(parts: &[&str]) {
+    msg::warn(PROG, parts);
+}
+
+fn name_str(n: &[u8; 27]) -> &str {
+    std::str::from_utf8(n).unwrap_or("@")
+}
+
+fn with_suffix(n: &[u8; 27], suffix: u8) -> [u8; 27] {
+    let mut m = *n;
+    m[26] = suffix;
+    m
+}
+
+struct Processor {
+    pid: i32,
+    /// The `.u` file being processed.
+    input: [u8; 27],
+}
+
+pub struct LogDir {
+    pub name: String,
+    path: PathBuf,
+    _lock: File,
+    pub cfg: Config,
+    current: Option<File>,
+    pub size: u64,
+    /// `current` was closed for rotation and still has to get this name.
+    pending_rename: Option<[u8; 27]>,
+    /// A `.u` file whose processor could not be started yet.
+    queued: Option<[u8; 27]>,
+    processor: Option<Processor>,
+    rotate_at: Option<Instant>,
+    pub paused_until: Option<Instant>,
+    udp: Option<UdpSocket>,
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+}
+
+impl LogDir {
+    /// Opens (and locks) a log directory; warns and returns `None` when it
+    /// cannot be used.
+    pub fn open(name: &str, verbose: bool) -> Option<LogDir> {
+        let path = PathBuf::from(name);
+        if let Err(e) = File::open(&path) {
+            warn(&[
+                "unable to open log directory: ",
+                name,
+                ": ",
+                msg::io_errstr(&e),
+            ]);
+            return None;
+        }
+        if !path.is_dir() {
+            let e = msg::errstr(libc::ENOTDIR);
+            warn(&["unable to change directory: ", name, ": ", e]);
+            return None;
+        }
+        let lock = match open_append(&path.join("lock")) {
+            Ok(f) => f,
+            Err(e) => {
+                warn(&["unable to lock directory: ", name, ": ", msg::io_errstr(&e)]);
+                return None;
+            }
+        };
+        if let Err(e) = sys::lock_exclusive_nowait(sys::raw(&lock)) {
+            warn(&["unable to lock directory: ", name, ": ", msg::io_errstr(&e)]);
+            return None;
+        }
+        let mut ld = LogDir {
+            name: name.to_string(),
+            path,
+            _lock: lock,
+            cfg: Config::default(),
+            current: None,
+            size: 0,
+            pending_rename: None,
+            queued: None,
+            processor: None,
+            rotate_at: None,
+            paused_until: None,
+            udp: None,
+        };
+        ld.load(verbose).then_some(ld)
+    }
+
+    /// Reads `config` and opens `current`, as at start-up and on SIGHUP.
+    fn load(&mut self, verbose: bool) -> bool {
+        self.cfg = Config::default();
+        let cfg_path = self.path.join("config");
+        match fs::read(&cfg_path) {
+            Ok(text) => {
+                let (cfg, warnings) = config::parse(&text);
+                for w in &warnings {
+                    warn(&[w]);
+                }
+                self.cfg = cfg;
+                info(verbose, &["read: ", &self.name, "/config"]);
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                let cfg = format!("{}/config", self.name);
+                warn(&["unable to read config: ", &cfg, ": ", msg::io_errstr(&e)]);
+                return false;
+            }
+        }
+        self.udp = None;
+        let cur = self.path.join("current");
+        let mut append = false;
+        match fs::metadata(&cur) {
+            Ok(st) if st.len() > 0 && st.permissions().mode() & 0o100 == 0 => {
+                // Not closed cleanly last time: keep it aside, unprocessed.
+                let saved = rotated_name(Tai64n::now(), b'u');
+                if let Err(e) = fs::rename(&cur, self.path.join(name_str(&saved))) {
+                    let c = format!("{}/current", self.name);
+                    warn(&["unable to rename current: ", &c, ": ", msg::io_errstr(&e)]);
+                    return false;
+                }
+                self.remove_oldest(verbose);
+            }
+            Ok(st) => {
+                append = true;
+                self.size = st.len();
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                let c = format!("{}/current", self.name);
+                warn(&["unable to stat current: ", &c, ": ", msg::io_errstr(&e)]);
+                return false;
+            }
+        }
+        let f = match open_append(&cur) {
+            Ok(f) => f,
+            Err(e) => {
+                let c = format!("{}/current", self.name);
+                warn(&["unable to open current: ", &c, ": ", msg::io_errstr(&e)]);
+                return false;
+            }
+        };
+        let _ = f.set_permissions(fs::Permissions::from_mode(0o644));
+        if !append {
+            self.size = 0;
+        }
+        self.current = Some(f);
+        let what = if append { "append: " } else { "new: " };
+        info(verbose, &[what, &self.name, "/current"]);
+        self.rotate_at = self.next_rotate_at();
+        true
+    }
+
+    /// SIGHUP: close `current` (as on exit) and load config and files again.
+    pub fn reopen(&mut self, verbose: bool) -> bool {
+        if self.pending_rename.is_some() {
+            // Finish the rotation if possible; otherwise the closed file
+            // stays `current` (mode 0744) and is appended to: nothing lost.
+            self.paused_until = None;
+            self.ready(verbose);
+            self.pending_rename = None;
+        }
+        self.close_current(verbose);
+        self.load(verbose)
+    }
+
+    fn next_rotate_at(&self) -> Option<Instant> {
+        (self.cfg.timeout > 0).then(|| Instant::now() + Duration::from_secs(self.cfg.timeout))
+    }
+
+    fn pause(&mut self, what: &str, e: &io::Error) {
+        msg::line(
+            PROG,
+            "pausing: ",
+            &[what, &self.name, ": ", msg::io_errstr(e)],
+        );
+        self.paused_until = Some(Instant::now() + PAUSE);
+    }
+
+    pub fn is_paused(&self, now: Instant) -> bool {
+        self.paused_until.is_some_and(|t| t > now)
+    }
+
+    /// The earliest moment this log wants attention without input.
+    pub fn wake_at(&self) -> Option<Instant> {
+        let timeout = self.rotate_at.filter(|_| self.size > 0);
+        [timeout, self.paused_until].into_iter().flatten().min()
+    }
+
+    /// Appends as much of `out` as possible to `current` (rotating as
+    /// configured); what was written is removed from `out`. False when
+    /// the log paused with output left over.
+    pub fn flush(&mut self, out: &mut Vec<u8>, linemax: usize, verbose: bool) -> bool {
+        let mut done = 0;
+        let ok = self.write_out(out, &mut done, linemax, verbose);
+        out.drain(..done);
+        ok
+    }
+
+    fn write_out(&mut self, out: &[u8], done: &mut usize, linemax: usize, verbose: bool) -> bool {
+        if self.is_paused(Instant::now()) {
+            return false;
+        }
+        self.paused_until = None;
+        if !self.ready(verbose) {
+            return false;
+        }
+        while *done < out.len() {
+            if self.cfg.size > 0 && self.size >= self.cfg.size && !self.rotate(verbose) {
+                return false;
+            }
+            let (len, rotate_after) =
+                rotate::chunk(self.size, self.cfg.size, linemax, &out[*done..]);
+            let piece = &out[*done..*done + len];
+            let mut w = 0;
+            while w < piece.len() {
+                let fd = match &self.current {
+                    Some(f) => sys::raw(f),
+                    None => return false,
+                };
+                match sys::write_fd(fd, &piece[w..]) {
+                    Ok(n) => {
+                        w += n;
+                        *done += n;
+                        self.size += n as u64;
+                    }
+                    Err(e) => {
+                        if e.raw_os_error() == Some(libc::ENOSPC) && self.free_space() {
+                            continue;
+                        }
+                        self.pause("unable to write to current: ", &e);
+                        return false;
+                    }
+                }
+            }
+            if rotate_after && !self.rotate(verbose) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// `N`: on a full disk, delete the oldest file while more than `min`
+    /// old files are there. True when one was deleted.
+    fn free_space(&mut self) -> bool {
+        if self.cfg.min == 0 {
+            return false;
+        }
+        let old = self.scan();
+        match old.oldest {
+            Some(oldest) if old.count > self.cfg.min => {
+                let shown = format!("{}/{}", self.name, oldest);
+                warn(&["out of disk space, delete: ", &shown]);
+                fs::remove_file(self.path.join(&oldest)).is_ok()
+            }
+            _ => false,
+        }
+    }
+
+    fn scan(&self) -> rotate::OldFiles {
+        let busy = self.processor.as_ref().map(|p| with_suffix(&p.input, b't'));
+        let names: Vec<String> = match fs::read_dir(&self.path) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect(),
+            Err(e) => {
+                warn(&[
+                    "unable to read directory: ",
+                    &self.name,
+                    ": ",
+                    msg::io_errstr(&e),
+                ]);
+                Vec::new()
+            }
+        };
+        rotate::scan(
+            names.iter().map(String::as_str),
+            busy.as_ref().map(name_str),
+        )
+    }
+
+    /// Deletes processor leftovers and, past `n`, the oldest processed file.
+    fn remove_oldest(&mut self, verbose: bool) {
+        let old = self.scan();
+        for t in &old.leftovers {
+            if let Err(e) = fs::remove_file(self.path.join(t)) {
+                let shown = format!("{}/{}", self.name, t);
+                warn(&[
+                    "unable to unlink processor leftover: ",
+                    &shown,
+                    ": ",
+                    msg::io_errstr(&e),
+                ]);
+            }
+        }
+        if self.cfg.num == 0 || old.count <= self.cfg.num {
+            return;
+        }
+        if let Some(oldest) = old.oldest {
+            let shown = format!("{}/{}", self.name, oldest);
+            info(verbose, &["delete: ", &shown]);
+            if let Err(e) = fs::remove_file(self.path.join(&oldest)) {
+                warn(&[
+                    "unable to unlink oldest logfile: ",
+                    &shown,
+                    ": ",
+                    msg::io_errstr(&e),
+                ]);
+            }
+        }
+    }
+
+    /// Finishes an interrupted rotation and makes sure `current` is open.
+    fn ready(&mut self, verbose: bool) -> bool {
+        if let Some(saved) = self.pending_rename {
+            let to = self.path.join(name_str(&saved));
+            if let Err(e) = fs::rename(self.path.join("current"), &to) {
+                self.pause("unable to rename current: ", &e);
+                return false;
+            }
+            self.pending_rename = None;
+            if saved[26] == b'u' && self.cfg.processor.is_some() {
+                self.queued = Some(saved);
+            }
+        }
+        if self.current.is_none() {
+            let f = match open_append(&self.path.join("current")) {
+                Ok(f) => f,
+                Err(e) => {
+                    self.pause("unable to create new current: ", &e);
+                    return false;
+                }
+            };
+            if let Err(e) = f.set_permissions(fs::Permissions::from_mode(0o644)) {
+                self.pause("unable to set mode of current: ", &e);
+                return false;
+            }
+            self.current = Some(f);
+            self.size = 0;
+            self.rotate_at = self.next_rotate_at();
+            self.start_queued(verbose);
+            self.remove_oldest(verbose);
+        }
+        true
+    }
+
+    /// Rotates `current`: fsync, mode 0744, rename to `@now.s` (`.u` with a
+    /// processor), new `current`. A failing step pauses and is resumed.
+    pub fn rotate(&mut self, verbose: bool) -> bool {
+        if self.current.is_some() {
+            if self.processor.is_some() {
+                // One processor per log: wait for the running one first.
+                self.wait_processor(verbose);
+            }
+            let Some(f) = self.current.as_ref() else {
+                return false;
+            };
+            if let Err(e) = f.sync_all() {
+                self.pause("unable to fsync current logfile: ", &e);
+                return false;
+            }
+            if let Err(e) = f.set_permissions(fs::Permissions::from_mode(0o744)) {
+                self.pause("unable to set mode of current: ", &e);
+                return false;
+            }
+            self.current = None;
+            let suffix = if self.cfg.processor.is_some() {
+                b'u'
+            } else {
+                b's'
+            };
+            let saved = rotated_name(Tai64n::now(), suffix);
+            let size = self.size.to_string();
+            info(
+                verbose,
+                &[
+                    "rename: ",
+                    &self.name,
+                    "/current ",
+                    name_str(&saved),
+                    " ",
+                    &size,
+                ],
+            );
+            self.pending_rename = Some(saved);
+        }
+        self.ready(verbose)
+    }
+
+    /// SIGALRM and `t`: rotate when `current` is not empty.
+    pub fn rotate_if_nonempty(&mut self, verbose: bool) {
+        if self.size > 0 && !self.is_paused(Instant::now()) {
+            self.rotate(verbose);
+        }
+        self.rotate_at = self.next_rotate_at();
+    }
+
+    /// Time-based work: the `t` timeout and a processor waiting to start.
+    pub fn tick(&mut self, now: Instant, verbose: bool) {
+        if self.rotate_at.is_some_and(|t| t <= now) {
+            self.rotate_if_nonempty(verbose);
+        }
+        if !self.is_paused(now) {
+            self.start_queued(verbose);
+        }
+    }
+
+    fn start_queued(&mut self, verbose: bool) {
+        if self.processor.is_some() {
+            return;
+        }
+        if let Some(input) = self.queued.take() {
+            if let Err((what, e)) = self.spawn_processor(input, verbose) {
+                let shown = format!("{}/{}", self.name, name_str(&input));
+                msg::line(
+                    PROG,
+                    "pausing: ",
+                    &[what, ": ", &shown, ": ", msg::io_errstr(&e)],
+                );
+                self.paused_until = Some(Instant::now() + PAUSE);
+                self.queued = Some(input);
+            }
+        }
+    }
+
+    /// Starts `sh -c processor` in the log directory: the `.u` file on
+    /// stdin, `.t` on stdout, `state` on fd 4, `newstate` on fd 5.
+    fn spawn_processor(
+        &mut self,
+        input: [u8; 27],
+        verbose: bool,
+    ) -> Result<(), (&'static str, io::Error)> {
+        let Some(cmd) = self.cfg.processor.clone() else {
+            return Ok(());
+        };
+        let p = |n: &str| self.path.join(n);
+        let fin = File::open(p(name_str(&input)))
+            .map_err(|e| ("unable to open input for processor", e))?;
+        let fout = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(p(name_str(&with_suffix(&input, b't'))))
+            .map_err(|e| ("unable to open output for processor", e))?;
+        let state = match File::open(p("state")) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::write(p("state"), b"")
+                    .map_err(|e| ("unable to create empty state for processor", e))?;
+                File::open(p("state")).map_err(|e| ("unable to open state for processor", e))?
+            }
+            Err(e) => return Err(("unable to open state for processor", e)),
+        };
+        let newstate = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(p("newstate"))
+            .map_err(|e| ("unable to open newstate for processor", e))?;
+        let mv = |f: &File| {
+            sys::dup_at_least(f, 10).map_err(|e| ("unable to move filedescriptor for processor", e))
+        };
+        let (fin, fout, state, newstate) = (mv(&fin)?, mv(&fout)?, mv(&state)?, mv(&newstate)?);
+        let shown = format!("{}/{}", self.name, name_str(&input));
+        info(verbose, &["processing: ", &shown]);
+        let spawned = sys::Spawn::new("/bin/sh")
+            .argv0("sh")
+            .arg("-c")
+            .arg(&cmd)
+            .dir(&self.path)
+            .fd(sys::raw(&fin), 0)
+            .fd(sys::raw(&fout), 1)
+            .fd(sys::raw(&state), 4)
+            .fd(sys::raw(&newstate), 5)
+            .spawn()
+            .map_err(|e| ("unable to fork for processor", e))?;
+        if let Some(e) = spawned.exec_error {
+            let _ = sys::wait_pid(spawned.pid);
+            return Err(("unable to run processor", e));
+        }
+        self.processor = Some(Processor {
+            pid: spawned.pid,
+            input,
+        });
+        Ok(())
+    }
+
+    /// Whether `pid` is this log's processor.
+    pub fn owns(&self, pid: i32) -> bool {
+        self.processor.as_ref().is_some_and(|p| p.pid == pid)
+    }
+
+    pub fn busy(&self) -> bool {
+        self.processor.is_some() || self.queued.is_some()
+    }
+
+    /// The processor ended: on success `.t` becomes `.s`, `newstate`
+    /// becomes `state` and `.u` goes; otherwise it runs again.
+    pub fn processor_done(&mut self, status: sys::WaitStatus, verbose: bool) {
+        let Some(proc_) = self.processor.take() else {
+            return;
+        };
+        let input = proc_.input;
+        if status.exit_code() != Some(0) {
+            warn(&["processor failed, restart: ", &self.name]);
+            self.queued = Some(input);
+            self.start_queued(verbose);
+            return;
+        }
+        let p = |n: [u8; 27]| self.path.join(name_str(&n));
+        let t = p(with_suffix(&input, b't'));
+        let s = p(with_suffix(&input, b's'));
+        // Make the processed file durable before the input goes away.
+        if let Ok(f) = File::open(&t) {
+            let _ = f.sync_all();
+        }
+        if let Err(e) = fs::rename(&t, &s) {
+            let shown = format!("{}/{}", self.name, name_str(&with_suffix(&input, b't')));
+            warn(&[
+                "unable to rename processed: ",
+                &shown,
+                ": ",
+                msg::io_errstr(&e),
+            ]);
+            self.queued = Some(input);
+            self.paused_until = Some(Instant::now() + PAUSE);
+            return;
+        }
+        let _ = fs::set_permissions(&s, fs::Permissions::from_mode(0o744));
+        if let Err(e) = fs::remove_file(p(input)) {
+            let shown = format!("{}/{}", self.name, name_str(&input));
+            warn(&["unable to unlink: ", &shown, ": ", msg::io_errstr(&e)]);
+        }
+        if let Err(e) = fs::rename(self.path.join("newstate"), self.path.join("state")) {
+            warn(&[
+                "unable to rename state: ",
+                &self.name,
+                ": ",
+                msg::io_errstr(&e),
+            ]);
+        }
+        let shown = format!("{}/{}", self.name, name_str(&with_suffix(&input, b's')));
+        info(verbose, &["processed: ", &shown]);
+    }
+
+    /// Blocks until this log has no processor left to run.
+    pub fn wait_processor(&mut self, verbose: bool) {
+        loop {
+            self.start_queued(verbose);
+            let Some(pid) = self.processor.as_ref().map(|p| p.pid) else {
+                if self.queued.is_some() {
+                    std::thread::sleep(PAUSE);
+                    continue;
+                }
+                return;
+            };
+            match sys::wait_pid(pid) {
+                Ok(st) => self.processor_done(st, verbose),
+                Err(_) => {
+                    // Already reaped elsewhere: treat as finished badly.
+                    self.processor_done(sys::WaitStatus(0x100), verbose)
+                }
+            }
+        }
+    }
+
+    /// Sends a UDP packet; problems are noted in the log itself.
+    pub fn send_udp(&mut self, packet: &[u8], out: &mut Vec<u8>) {
+        let Some(addr) = self.cfg.udp else {
+            return;
+        };
+        if self.udp.is_none() {
+            match UdpSocket::bind("0.0.0.0:0") {
+                Ok(s) => self.udp = Some(s),
+                Err(e) => {
+                    out.extend_from_slice(b"warning: no udp socket available: ");
+                    out.extend_from_slice(msg::io_errstr(&e).as_bytes());
+                    out.push(b'\n');
+                    return;
+                }
+            }
+        }
+        if let Some(s) = &self.udp {
+            if let Err(e) = s.send_to(packet, addr) {
+                out.extend_from_slice(b"warning: failure sending through udp: ");
+                out.extend_from_slice(msg::io_errstr(&e).as_bytes());
+                out.push(b'\n');
+            }
+        }
+    }
+
+    /// Closes `current` as runit leaves it between runs: synced, mode 0744
+    /// (so the next start appends to it).
+    fn close_current(&mut self, verbose: bool) {
+        if let Some(f) = self.current.take() {
+            let _ = f.sync_all();
+            let _ = f.set_permissions(fs::Permissions::from_mode(0o744));
+        }
+        info(verbose, &["close: ", &self.name]);
+    }
+
+    pub fn close(mut self, verbose: bool) {
+        self.close_current(verbose);
+    }
+}
