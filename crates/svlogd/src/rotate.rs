@@ -52,7 +52,11 @@ pub fn scan<'a>(names: impl IntoIterator<Item = &'a str>, busy: Option<&str>) ->
         match b[26] {
             b's' => {
                 o.count += 1;
-                if o.oldest.as_deref().is_none_or(|old| n < old) {
+                let older = match o.oldest.as_deref() {
+                    Some(old) => n < old,
+                    None => true,
+                };
+                if older {
                     o.oldest = Some(n.to_string());
                 }
             }

@@ -3,11 +3,13 @@
 //! `io::Error`, descriptors as `OwnedFd`/`RawFd`.
 #![allow(unsafe_code)]
 
+mod fdmove;
 mod fs;
 mod inotify;
 mod process;
 mod signals;
 
+pub use fdmove::*;
 pub use fs::*;
 pub use inotify::*;
 pub use process::*;

@@ -1,0 +1,16 @@
+//! Moving descriptors out of the way before they are placed in a child.
+
+use super::cvt;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// A close-on-exec duplicate of `fd` numbered `min` or higher, so that
+/// placing it at a low number in a child (0, 1, 4, 5 ...) cannot clobber
+/// another descriptor still to be placed.
+pub fn dup_at_least(fd: &impl AsRawFd, min: i32) -> io::Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC takes no pointers; on success the returned
+    // descriptor is new and owned by nobody else.
+    let n = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) })?;
+    // SAFETY: n is a fresh descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(n) })
+}
