@@ -43,6 +43,7 @@ pub trait Effects {
     fn kill(&mut self, pid: i32, sig: i32);
     /// Starts a program; the pid, or `None` when no process could be made.
     fn spawn(&mut self, p: Program) -> Option<i32>;
+    /// Whether `./finish` exists (runit never runs one for the log).
     fn has_finish(&self) -> bool;
     /// Writes `supervise/{pid,stat,status}` for the new state.
     fn publish(&mut self, svc: &Svc);
@@ -170,7 +171,9 @@ impl Svc {
             return false;
         }
         let (tai, mono) = fx.now();
-        if mono < self.ready_at() {
+        // `finish` follows `run` at once; the throttle holds back only the
+        // next `run`, a second after the last start of either.
+        if self.state != RunState::Finish && mono < self.ready_at() {
             return false;
         }
         let program = if self.state == RunState::Finish {
@@ -488,8 +491,7 @@ mod tests {
             ..Fake::default()
         };
         let mut s = up(&mut fx);
-        fx.mono = 5000;
-        // Killed by SIGTERM: -1 15.
+        // Killed by SIGTERM: -1 15; finish starts at once, not throttled.
         assert!(s.reaped(101, TERM, &mut fx));
         assert_eq!(s.stat(), "finish\n");
         assert!(s.start_if_due(&mut fx));
@@ -500,6 +502,8 @@ mod tests {
             .contains(&"spawn Finish { code: -1, low: 15 }".to_string()));
         assert!(s.reaped(102, 0, &mut fx));
         assert_eq!(s.stat(), "down\n");
+        // The next run waits for a second after finish's start.
+        assert!(!s.start_if_due(&mut fx));
         // Exit 3: "3 0".
         fx.mono = 10_000;
         assert!(s.start_if_due(&mut fx));

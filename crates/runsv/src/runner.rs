@@ -328,22 +328,16 @@ impl Effects for SysFx<'_> {
     }
 
     fn spawn(&mut self, p: Program) -> Option<i32> {
-        let base = if self.is_log {
-            Spawn::new("./run").dir(Path::new("./log"))
-        } else {
-            Spawn::new("./run")
-        };
         match p {
-            Program::Run => self.start(base, "./run"),
+            // The logger runs in log/; runit names it "log/./run".
+            Program::Run if self.is_log => {
+                self.start(Spawn::new("./run").dir(Path::new("./log")), "log/./run")
+            }
+            Program::Run => self.start(Spawn::new("./run"), "./run"),
             Program::Finish { code, low } => {
                 let mut b1 = [0u8; 12];
                 let mut b2 = [0u8; 12];
-                let spawn = if self.is_log {
-                    Spawn::new("./finish").dir(Path::new("./log"))
-                } else {
-                    Spawn::new("./finish")
-                };
-                let spawn = spawn
+                let spawn = Spawn::new("./finish")
                     .arg(int_text(code, &mut b1))
                     .arg(int_text(low, &mut b2));
                 self.start(spawn, "./finish")
@@ -352,8 +346,7 @@ impl Effects for SysFx<'_> {
     }
 
     fn has_finish(&self) -> bool {
-        let p = if self.is_log { "log/finish" } else { "finish" };
-        std::fs::File::open(p).is_ok()
+        !self.is_log && std::fs::File::open("finish").is_ok()
     }
 
     fn publish(&mut self, svc: &Svc) {
