@@ -23,9 +23,9 @@ fn usage_and_missing_directory() {
     let o = run(&mut Command::new(ours()));
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stderr(&o), format!("usage: {} dir\n\n", ours().display()));
-    let o = run(&mut Command::new(ours()).args(["a", "b"]));
+    let o = run(Command::new(ours()).args(["a", "b"]));
     assert_eq!(o.status.code(), Some(1));
-    let o = run(&mut Command::new(ours()).arg("/nonexistent/svc"));
+    let o = run(Command::new(ours()).arg("/nonexistent/svc"));
     assert_eq!(o.status.code(), Some(111));
     assert_eq!(
         stderr(&o),
@@ -315,7 +315,7 @@ fn second_runsv_is_refused_and_first_keeps_supervising() {
     let dir = service(&t.join("svc"), "exec sleep 1000");
     let r = Runsv::start(&ours(), &dir);
     assert!(wait_until(LONG, || stat(&dir) == "run\n"));
-    let o = run(&mut Command::new(ours()).arg("svc").current_dir(t.path()));
+    let o = run(Command::new(ours()).arg("svc").current_dir(t.path()));
     assert_eq!(o.status.code(), Some(111));
     assert_eq!(
         stderr(&o),

@@ -44,7 +44,7 @@ impl Runsv {
         assert!(
             wait_until(LONG, || r.dir.join("supervise/ok").exists()
                 && fs::read(r.dir.join("supervise/status"))
-                    .map_or(false, |s| s.len() == 20)),
+                    .is_ok_and(|s| s.len() == 20)),
             "runsv did not set up {}",
             dir.display()
         );
