@@ -1,0 +1,271 @@
+//! Differential tests: the same input and config through Debian's svlogd
+//! and ours; the resulting files, messages and exit codes must match once
+//! timestamps are masked.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::path::Path;
+
+/// What one run left behind: exit code, stderr, and each file of each log
+/// directory (rotated names masked, oldest first) with masked contents.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    code: Option<i32>,
+    stderr: String,
+    files: Vec<(String, String, u32)>,
+}
+
+fn outcome(base: &Path, bin: &Path, dirs: &[&str], code: Option<i32>, stderr: &[u8]) -> Outcome {
+    let stderr = String::from_utf8_lossy(stderr).replace(&bin.display().to_string(), "svlogd");
+    let mut files = Vec::new();
+    for d in dirs {
+        let dir = base.join(d);
+        for n in names(&dir) {
+            let p = dir.join(&n);
+            if p.is_file() {
+                files.push((format!("{d}/{}", mask(&n)), mask(&read(&p)), mode(&p)));
+            }
+        }
+    }
+    Outcome {
+        code,
+        stderr: mask(&stderr),
+        files,
+    }
+}
+
+/// Runs both binaries in fresh directories holding `dirs` (with `config`).
+fn both(args: &[&str], dirs: &[&str], config: Option<&str>, input: &str) -> (Outcome, Outcome) {
+    let mut res = Vec::new();
+    for bin in [debian(), ours()] {
+        let t = tmp("svlogd-diff");
+        for d in dirs {
+            logdir(&t.join(d), config);
+        }
+        let out = feed_in(&bin, args, input.as_bytes(), Some(t.path()));
+        res.push(outcome(
+            t.path(),
+            &bin,
+            dirs,
+            out.status.code(),
+            &out.stderr,
+        ));
+    }
+    let o = res.pop().expect("ours");
+    let d = res.pop().expect("debian");
+    (d, o)
+}
+
+fn same(args: &[&str], dirs: &[&str], config: Option<&str>, input: &str) -> Outcome {
+    let (d, o) = both(args, dirs, config, input);
+    assert_eq!(o, d, "ours (left) differs from Debian's (right)");
+    o
+}
+
+#[test]
+fn plain_lines() {
+    let o = same(&["log"], &["log"], None, "one\ntwo\n\nthree\n");
+    assert!(o
+        .files
+        .iter()
+        .any(|f| f.0 == "log/current" && f.1 == "one\ntwo\n\nthree\n"));
+}
+
+#[test]
+fn timestamps() {
+    for ts in ["-t", "-tt", "-ttt"] {
+        let o = same(&[ts, "log"], &["log"], None, "a\nb c\n");
+        assert!(o.files.iter().any(|f| f.1.contains(" b c\n")), "{ts}");
+    }
+}
+
+#[test]
+fn size_rotation_and_retention() {
+    let input = numbered(200, 30);
+    let o = same(&["-v", "log"], &["log"], Some("s100\nn3\n"), &input);
+    assert_eq!(o.files.iter().filter(|f| f.0.ends_with(".s")).count(), 3);
+    // With a line length below the size, rotation happens at line ends.
+    same(
+        &["-l", "40", "-b", "41", "log"],
+        &["log"],
+        Some("s200\nn4\n"),
+        &input,
+    );
+    same(&["log"], &["log"], Some("s0\n"), &input);
+    same(&["log"], &["log"], Some("s150\nn0\n"), &numbered(20, 30));
+}
+
+#[test]
+fn replacement_and_long_lines() {
+    let long = "a".repeat(250);
+    let input = format!("{long}\nshort\tx\u{1}y\n{}\n\u{7f}~ \n", "b".repeat(95));
+    same(
+        &["-t", "-l", "100", "-b", "101", "-r", "#", "-R", "ab", "log"],
+        &["log"],
+        None,
+        &input,
+    );
+    same(&["log"], &["log"], None, &input);
+    same(&["-R", "y", "log"], &["log"], None, "x\ty\n");
+    same(&["-r", "_", "log"], &["log"], None, "tab\there\n");
+}
+
+#[test]
+fn patterns_prefix_and_stderr() {
+    let config = "# comment\n\n-*debug*\n+*debug: keep*\ne*err*\nEx*\npPFX: \n";
+    let input = "hello\ndebug: drop\ndebug: keep this\nan err here\nx err no\n";
+    let o = same(&["-ttt", "log", "all"], &["log"], Some(config), input);
+    assert!(o.stderr.contains("PFX: an err here"));
+    same(
+        &["log"],
+        &["log"],
+        Some("-hel+\ne*\n"),
+        "hel\nhe\nabcdefghijklmnop\n",
+    );
+    same(
+        &["-l", "5", "log"],
+        &["log"],
+        Some("e*\n"),
+        "abcdefghijklmnop\nab\n",
+    );
+    for pat in ["*lo", "he+lo", "h*o", "*ll*", "h*l+o", "hello*", "*"] {
+        let c = format!("-{pat}\n");
+        same(&["log"], &["log"], Some(&c), "hello\nhelllo\nhelo\nho\n");
+    }
+}
+
+#[test]
+fn several_directories() {
+    let input = numbered(50, 20);
+    same(
+        &["a", "b", "missing"],
+        &["a", "b"],
+        Some("s300\nn2\n"),
+        &input,
+    );
+    // Verbose: the same messages; ours writes a whole block to one log
+    // before the next, so messages of different logs may come in another
+    // order.
+    let (mut d, mut o) = both(&["-v", "a", "b"], &["a", "b"], Some("s300\nn2\n"), &input);
+    for x in [&mut d, &mut o] {
+        let mut lines: Vec<&str> = x.stderr.lines().collect();
+        lines.sort_unstable();
+        x.stderr = lines.join("\n");
+    }
+    assert_eq!(o, d);
+}
+
+#[test]
+fn command_line_refusals() {
+    for args in [
+        &[][..],
+        &["-X", "log"],
+        &["-l"],
+        &["-r", "ab", "log"],
+        &["-b", "10", "log"],
+        &["-l", "2000", "log"],
+        &["-V"],
+        &["missing"],
+        &["missing", "-t"],
+    ] {
+        same(args, &["log"], None, "");
+    }
+}
+
+#[test]
+fn unclean_current_is_kept_aside() {
+    for (mode_bits, text) in [(0o644, "old\n"), (0o744, "old\n"), (0o644, "")] {
+        let mut res = Vec::new();
+        for bin in [debian(), ours()] {
+            let t = tmp("svlogd-diff-cur");
+            let d = logdir(&t.join("log"), None);
+            fs::write(d.join("current"), text).expect("write current");
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(d.join("current"), fs::Permissions::from_mode(mode_bits))
+                .expect("chmod");
+            let out = feed_in(&bin, &["-v", "log"], b"new\n", Some(t.path()));
+            res.push(outcome(
+                t.path(),
+                &bin,
+                &["log"],
+                out.status.code(),
+                &out.stderr,
+            ));
+        }
+        assert_eq!(res[1], res[0], "mode {mode_bits:o}");
+    }
+}
+
+#[test]
+fn processor_output_and_state() {
+    let config = "s20\n!cat -n; echo st >&5; cat <&4 >&2\n";
+    let (d, o) = both(
+        &["log"],
+        &["log"],
+        Some(config),
+        "line one\nline two\nline three\n",
+    );
+    assert_eq!(o.files, d.files);
+    let s: Vec<_> = o.files.iter().filter(|f| f.0.ends_with(".s")).collect();
+    assert!(s[0].1.contains("     1\tline one"));
+}
+
+#[test]
+fn locked_directory() {
+    let mut res = Vec::new();
+    for bin in [debian(), ours()] {
+        let t = tmp("svlogd-diff-lock");
+        logdir(&t.join("log"), None);
+        let holder = start(&ours(), &["log"], Some(t.path()));
+        assert!(testkit::wait_until(WAIT, || t.join("log/lock").exists()));
+        // Wait for the lock to be held: a third instance must fail.
+        assert!(testkit::wait_until(WAIT, || {
+            feed_in(&ours(), &["log"], b"", Some(t.path()))
+                .status
+                .code()
+                == Some(111)
+        }));
+        let out = feed_in(&bin, &["log"], b"x\n", Some(t.path()));
+        res.push((
+            out.status.code(),
+            mask(&String::from_utf8_lossy(&out.stderr)),
+        ));
+        drop(holder);
+    }
+    assert_eq!(res[1], res[0]);
+    assert!(res[0]
+        .1
+        .contains("unable to lock directory: log: temporary failure"));
+}
+
+#[test]
+fn udp_packets() {
+    let mut res = Vec::new();
+    for bin in [debian(), ours()] {
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        sock.set_read_timeout(Some(WAIT)).expect("timeout");
+        let port = sock.local_addr().expect("addr").port();
+        let t = tmp("svlogd-diff-udp");
+        let cfg = format!("U127.0.0.1:{port}\npPF \n");
+        logdir(&t.join("log"), Some(&cfg));
+        let input = format!("hello\nworld {}\n", "z".repeat(50));
+        feed_in(
+            &bin,
+            &["-tt", "-l", "20", "log"],
+            input.as_bytes(),
+            Some(t.path()),
+        );
+        let mut got = Vec::new();
+        let mut buf = [0u8; 2048];
+        for _ in 0..2 {
+            let n = sock.recv(&mut buf).expect("udp packet");
+            got.push(mask(&String::from_utf8_lossy(&buf[..n])));
+        }
+        got.push(read(&t.join("log/current")));
+        res.push(got);
+    }
+    assert_eq!(res[1], res[0]);
+    assert_eq!(res[0][1], "STAMP PF world zzzzzzzzzzzzzz...\n");
+}
