@@ -1,3 +1,5 @@
-fn main() {
-    runit::msg::fatal("chpst", 100, &["not built yet"]);
-}
+//! chpst and its personalities; see the library.
+#![deny(unsafe_code)]
+#![no_main]
+
+runit::raw_main!(chpst::main);

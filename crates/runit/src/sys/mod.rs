@@ -7,6 +7,7 @@ mod fdmove;
 mod fs;
 mod inotify;
 mod process;
+pub mod procstate;
 mod signals;
 
 pub use fdmove::*;

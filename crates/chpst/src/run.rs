@@ -1,0 +1,186 @@
+//! Carrying out a [`Plan`] in runit's order: new session, envdir, chroot,
+//! working directory, nice, `$UID`/`$GID`, credentials, lock, closing
+//! descriptors, limits, exec. Any failure ends chpst with exit 111 before
+//! the program runs, so the program never starts in a half-changed state;
+//! credentials are dropped groups first, then gid, then uid, and read
+//! back before going on.
+
+use crate::account::{self, Accounts, Ids};
+use crate::cli::{Account, Lock, Plan};
+use crate::environment::{self, Edits};
+use crate::{envdir, pathexec};
+use runit::msg::io_errstr;
+use runit::sys::procstate as ps;
+use std::ffi::OsStr;
+use std::io::{self, Write};
+use std::os::fd::IntoRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+
+/// Writes `chpst: KIND` + parts + newline to stderr in one write.
+fn say(kind: &[u8], parts: &[&[u8]]) {
+    let mut m = Vec::with_capacity(128);
+    m.extend_from_slice(b"chpst: ");
+    m.extend_from_slice(kind);
+    for p in parts {
+        m.extend_from_slice(p);
+    }
+    m.push(b'\n');
+    let _ = io::stderr().write_all(&m);
+}
+
+/// `chpst: fatal: ...`, exit 111.
+fn fatal(parts: &[&[u8]]) -> ! {
+    say(b"fatal: ", parts);
+    std::process::exit(111)
+}
+
+fn errstr(e: &io::Error) -> &'static [u8] {
+    io_errstr(e).as_bytes()
+}
+
+fn os(b: &[u8]) -> &OsStr {
+    OsStr::from_bytes(b)
+}
+
+/// Runs the plan; returns only if it could not (the exit code).
+pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
+    if plan.setsid {
+        // Already a group leader: runit goes on regardless.
+        let _ = ps::setsid();
+    }
+    let mut edits = Edits::default();
+    if let Some(dir) = &plan.env_dir {
+        let mut warn = |m: &[u8]| say(b"warning: ", &[m]);
+        if let Err(m) = envdir::read(dir, plan.env_dir_skips_dirs, plan.verbose, &mut edits, &mut warn) {
+            fatal(&[&m]);
+        }
+    }
+    if let Some(root) = &plan.root {
+        if let Err(e) = std::env::set_current_dir(os(root)) {
+            fatal(&[b"unable to change directory: ", root, b": ", errstr(&e)]);
+        }
+        if let Err(e) = ps::chroot(std::path::Path::new(".")) {
+            fatal(&[b"unable to change root directory: ", errstr(&e)]);
+        }
+    }
+    if let Some(dir) = &plan.chdir {
+        if let Err(e) = std::env::set_current_dir(os(dir)) {
+            fatal(&[b"unable to change directory: ", dir, b": ", errstr(&e)]);
+        }
+    }
+    if plan.nice != 0 {
+        if let Err(e) = ps::nice(crate::number::nice_increment(plan.nice)) {
+            fatal(&[b"unable to set nice level: ", errstr(&e)]);
+        }
+    }
+    if let Some(a) = &plan.env_user {
+        let ids = resolve(a, db);
+        edits.set(b"GID", ids.gid().to_string().as_bytes());
+        edits.set(b"UID", ids.uid.to_string().as_bytes());
+    }
+    if let Some(a) = &plan.set_user {
+        drop_privileges(&resolve(a, db));
+    }
+    if let Some(lock) = &plan.lock {
+        take_lock(lock);
+    }
+    for (fd, name) in [(0, &b"stdin"[..]), (1, b"stdout"), (2, b"stderr")] {
+        if plan.close[fd as usize] {
+            if let Err(e) = ps::close(fd) {
+                fatal(&[b"unable to close ", name, b": ", errstr(&e)]);
+            }
+        }
+    }
+    if let Err((m, e)) = plan.limits.apply() {
+        fatal(&[m, b": ", errstr(&e)]);
+    }
+    exec(plan, &edits)
+}
+
+fn resolve(a: &Account, db: &dyn Accounts) -> Ids {
+    let r = if a.ext {
+        account::resolve_ext(&a.spec, db)
+    } else {
+        account::resolve_plain(&a.spec, db)
+    };
+    r.unwrap_or_else(|f| fatal(&[&account::failure_message(&a.spec, a.ext, &f)]))
+}
+
+/// Groups, then gid, then uid; then checks that all of it took.
+fn drop_privileges(ids: &Ids) {
+    if let Err(e) = ps::setgroups(&ids.gids) {
+        fatal(&[b"unable to setgroups: ", errstr(&e)]);
+    }
+    if let Err(e) = ps::setgid(ids.gid()) {
+        fatal(&[b"unable to setgid: ", errstr(&e)]);
+    }
+    if let Err(e) = ps::setuid(ids.uid) {
+        fatal(&[b"unable to setuid: ", errstr(&e)]);
+    }
+    let denied = errstr(&io::Error::from_raw_os_error(libc::EPERM));
+    let mut want = ids.gids.clone();
+    want.sort_unstable();
+    match ps::getgroups() {
+        Ok(mut have) => {
+            have.sort_unstable();
+            if have != want {
+                fatal(&[b"unable to setgroups: ", denied]);
+            }
+        }
+        Err(e) => fatal(&[b"unable to setgroups: ", errstr(&e)]),
+    }
+    let (uids, gids) = ps::getres_ids();
+    if gids != [ids.gid(); 3] {
+        fatal(&[b"unable to setgid: ", denied]);
+    }
+    if uids != [ids.uid; 3] {
+        fatal(&[b"unable to setuid: ", denied]);
+    }
+}
+
+/// Opens (creating, mode 0600) and locks the file; the descriptor stays
+/// open across exec so the program holds the lock.
+fn take_lock(lock: &Lock) {
+    let fail = |what: &[u8], e: &io::Error| -> ! {
+        if lock.quiet {
+            std::process::exit(0);
+        }
+        fatal(&[what, b": ", &lock.path, b": ", errstr(e)])
+    };
+    let f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(os(&lock.path))
+        .unwrap_or_else(|e| fail(b"unable to open lock", &e));
+    let fd = f.into_raw_fd();
+    let locked = if lock.wait {
+        runit::sys::lock_exclusive_wait(fd)
+    } else {
+        runit::sys::lock_exclusive_nowait(fd)
+    };
+    if let Err(e) = locked.and_then(|_| runit::sys::set_cloexec(fd, false)) {
+        fail(b"unable to lock", &e);
+    }
+}
+
+fn exec(plan: &Plan, edits: &Edits) -> i32 {
+    let start_env = ps::environ_raw();
+    let path = environment::get(&start_env, b"PATH").map(<[u8]>::to_vec);
+    let env = if edits.is_empty() {
+        start_env
+    } else {
+        edits.apply(start_env)
+    };
+    let mut argv = plan.prog.clone();
+    if let Some(a0) = &plan.argv0 {
+        argv[0] = a0.clone();
+    }
+    let e = pathexec::run(&plan.prog[0], &argv, &env, path.as_deref());
+    if plan.quiet_exec_failure {
+        return 0;
+    }
+    fatal(&[b"unable to run: ", &argv[0], b": ", errstr(&e)])
+}
