@@ -1,3 +1,6 @@
+//! runit: a UNIX process no 1. See docs/runit.md.
+#![deny(unsafe_code)]
+
 fn main() {
-    runit::msg::fatal("runit", 100, &["not built yet"]);
+    init::runit::main()
 }

@@ -6,6 +6,7 @@
 mod fdmove;
 mod fs;
 mod inotify;
+mod power;
 mod process;
 pub mod procstate;
 mod signals;
@@ -13,6 +14,7 @@ mod signals;
 pub use fdmove::*;
 pub use fs::*;
 pub use inotify::*;
+pub use power::*;
 pub use process::*;
 pub use signals::*;
 

@@ -1,0 +1,14 @@
+//! runit (PID 1) and runit-init, as a library so the stage logic is tested
+//! without being PID 1.
+//!
+//! - [`machine`]: the stages as a pure state machine,
+//! - [`runit`]: PID 1's event loop (poll on a self-pipe) carrying out the
+//!   machine's actions,
+//! - [`initctl`]: runit-init (`init 0|6`, or exec runit as PID 1),
+//! - [`paths`]: the fixed files both agree on.
+#![deny(unsafe_code)]
+
+pub mod initctl;
+pub mod machine;
+pub mod paths;
+pub mod runit;
