@@ -3,7 +3,7 @@
 //! `setuidgid`, `softlimit`, else chpst itself), each one's options, and
 //! the usage texts printed (exit 100) when the command line is wrong.
 
-use crate::getopt::{Getopt, Opt};
+use runit::getopt::{Getopt, Opt};
 use crate::limits::{stored, Limits};
 use crate::number;
 

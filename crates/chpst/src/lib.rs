@@ -11,7 +11,6 @@ pub mod account;
 pub mod cli;
 pub mod envdir;
 pub mod environment;
-pub mod getopt;
 pub mod limits;
 pub mod number;
 pub mod pathexec;

@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 pub mod control;
+pub mod getopt;
 pub mod msg;
 pub mod status;
 pub mod svdir;
