@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use testkit::{wait_until, Guard};
 
 pub const LONG: Duration = Duration::from_secs(10);
@@ -146,17 +146,20 @@ pub fn snapshot(dir: &Path) -> String {
 /// Waits until the snapshot has stayed the same for a while, so two
 /// supervisors are compared in a settled state.
 pub fn settle(dir: &Path) -> String {
+    settle_for(dir, Duration::from_millis(300))
+}
+
+/// Waits until the snapshot has not changed for `quiet`.
+pub fn settle_for(dir: &Path, quiet: Duration) -> String {
     let mut last = snapshot(dir);
-    let mut same = 0;
-    wait_until(LONG, || {
+    let mut since = Instant::now();
+    wait_until(LONG + quiet, || {
         let now = snapshot(dir);
-        if now == last {
-            same += 1;
-        } else {
-            same = 0;
+        if now != last {
             last = now;
+            since = Instant::now();
         }
-        same >= 60
+        since.elapsed() >= quiet
     });
     last
 }
