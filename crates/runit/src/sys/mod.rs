@@ -3,6 +3,7 @@
 //! `io::Error`, descriptors as `OwnedFd`/`RawFd`.
 #![allow(unsafe_code)]
 
+mod dgram;
 mod fdmove;
 mod fs;
 mod inotify;
@@ -11,6 +12,7 @@ mod process;
 pub mod procstate;
 mod signals;
 
+pub use dgram::*;
 pub use fdmove::*;
 pub use fs::*;
 pub use inotify::*;
