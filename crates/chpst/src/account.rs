@@ -64,7 +64,10 @@ pub fn resolve_ext(spec: &[u8], db: &dyn Accounts) -> Result<Ids, Failure> {
     }
     let mut parts = spec.split(|&c| c == b':');
     let user = parts.next().unwrap_or_default();
-    let pw = db.user(user).map_err(Failure::Lookup)?.ok_or(Failure::Unknown)?;
+    let pw = db
+        .user(user)
+        .map_err(Failure::Lookup)?
+        .ok_or(Failure::Unknown)?;
     if !spec.contains(&b':') {
         return Ok(Ids {
             uid: pw.uid,
@@ -73,14 +76,21 @@ pub fn resolve_ext(spec: &[u8], db: &dyn Accounts) -> Result<Ids, Failure> {
     }
     let mut gids = Vec::new();
     for g in parts.take(MAX_GIDS) {
-        gids.push(db.group(g).map_err(Failure::Lookup)?.ok_or(Failure::Unknown)?);
+        gids.push(
+            db.group(g)
+                .map_err(Failure::Lookup)?
+                .ok_or(Failure::Unknown)?,
+        );
     }
     Ok(Ids { uid: pw.uid, gids })
 }
 
 /// Resolves a personality's account: a user name as it stands.
 pub fn resolve_plain(name: &[u8], db: &dyn Accounts) -> Result<Ids, Failure> {
-    let pw = db.user(name).map_err(Failure::Lookup)?.ok_or(Failure::Unknown)?;
+    let pw = db
+        .user(name)
+        .map_err(Failure::Lookup)?
+        .ok_or(Failure::Unknown)?;
     Ok(Ids {
         uid: pw.uid,
         gids: vec![pw.gid],
@@ -172,7 +182,10 @@ mod tests {
         assert_eq!(ext("nobody:root"), ids(65534, &[0]));
         assert_eq!(ext("nobody:daemon:bin"), ids(65534, &[1, 2]));
         assert_eq!(ext("nosuch"), Err("unknown user/group: nosuch".into()));
-        assert_eq!(ext("nobody:nosuch"), Err("unknown user/group: nobody:nosuch".into()));
+        assert_eq!(
+            ext("nobody:nosuch"),
+            Err("unknown user/group: nobody:nosuch".into())
+        );
         assert_eq!(ext("nobody:"), Err("unknown user/group: nobody:".into()));
         assert_eq!(ext(""), Err("unknown user/group: ".into()));
         assert_eq!(
@@ -197,9 +210,14 @@ mod tests {
         assert_eq!(ext(":-1:2"), Err("invalid uid/gids: -1:2".into()));
         assert_eq!(ext(":1: 2"), Err("invalid uid/gids: 1: 2".into()));
         let sixty: Vec<String> = (1..=60).map(|n| n.to_string()).collect();
-        assert_eq!(ext(&format!(":1:{}", sixty.join(":"))).unwrap().gids.len(), 60);
+        assert_eq!(
+            ext(&format!(":1:{}", sixty.join(":"))).unwrap().gids.len(),
+            60
+        );
         let many = format!(":1:{}:61", sixty.join(":"));
-        assert!(ext(&many).unwrap_err().starts_with("invalid uid/gids: 1:1:2:"));
+        assert!(ext(&many)
+            .unwrap_err()
+            .starts_with("invalid uid/gids: 1:1:2:"));
     }
 
     #[test]
@@ -209,7 +227,10 @@ mod tests {
                 .map_err(|f| String::from_utf8(failure_message(s.as_bytes(), false, &f)).unwrap())
         };
         assert_eq!(plain("nobody"), ids(65534, &[65534]));
-        assert_eq!(plain("nobody:root"), Err("unknown account: nobody:root".into()));
+        assert_eq!(
+            plain("nobody:root"),
+            Err("unknown account: nobody:root".into())
+        );
         assert_eq!(plain(":1:2"), Err("unknown account: :1:2".into()));
         assert_eq!(
             plain("broken"),

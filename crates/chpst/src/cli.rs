@@ -3,9 +3,9 @@
 //! `setuidgid`, `softlimit`, else chpst itself), each one's options, and
 //! the usage texts printed (exit 100) when the command line is wrong.
 
-use runit::getopt::{Getopt, Opt};
 use crate::limits::{stored, Limits};
 use crate::number;
+use runit::getopt::{Getopt, Opt};
 
 /// What the program was called as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +72,7 @@ pub struct Plan {
 /// The outcome of reading the command line.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Parsed {
-    Run(Plan),
+    Run(Box<Plan>),
     /// Print this to stderr and exit 100.
     Usage(Vec<u8>),
 }
@@ -137,19 +137,19 @@ pub fn parse(args: &[Vec<u8>]) -> Parsed {
         Personality::SetUidGid => account_child(&names, args, false),
         Personality::EnvUidGid => account_child(&names, args, true),
         Personality::EnvDir => match args {
-            [_, dir, prog @ ..] if !prog.is_empty() => Parsed::Run(Plan {
+            [_, dir, prog @ ..] if !prog.is_empty() => Parsed::Run(Box::new(Plan {
                 env_dir: Some(dir.clone()),
                 prog: prog.to_vec(),
                 ..Plan::default()
-            }),
+            })),
             _ => names.usage(b"", b"dir child"),
         },
         Personality::PgrpHack => match args {
-            [_, prog @ ..] if !prog.is_empty() => Parsed::Run(Plan {
+            [_, prog @ ..] if !prog.is_empty() => Parsed::Run(Box::new(Plan {
                 setsid: true,
                 prog: prog.to_vec(),
                 ..Plan::default()
-            }),
+            })),
             _ => names.usage(b"", b"child"),
         },
         Personality::SetLock => setlock(&names, args),
@@ -177,7 +177,7 @@ fn account_child(names: &Names, args: &[Vec<u8>], env: bool) -> Parsed {
     } else {
         plan.set_user = account;
     }
-    Parsed::Run(plan)
+    Parsed::Run(Box::new(plan))
 }
 
 fn chpst(names: &Names, args: &[Vec<u8>]) -> Parsed {
@@ -195,8 +195,18 @@ fn chpst(names: &Names, args: &[Vec<u8>]) -> Parsed {
         let a = arg.unwrap_or_default();
         let limit = || number::limit(a).map(stored);
         match c {
-            b'u' => p.set_user = Some(Account { spec: a.to_vec(), ext: true }),
-            b'U' => p.env_user = Some(Account { spec: a.to_vec(), ext: true }),
+            b'u' => {
+                p.set_user = Some(Account {
+                    spec: a.to_vec(),
+                    ext: true,
+                })
+            }
+            b'U' => {
+                p.env_user = Some(Account {
+                    spec: a.to_vec(),
+                    ext: true,
+                })
+            }
             b'b' => p.argv0 = Some(a.to_vec()),
             b'e' => p.env_dir = Some(a.to_vec()),
             b'/' => p.root = Some(a.to_vec()),
@@ -249,7 +259,7 @@ fn chpst(names: &Names, args: &[Vec<u8>]) -> Parsed {
     if p.prog.is_empty() {
         return usage(b"");
     }
-    Parsed::Run(p)
+    Parsed::Run(Box::new(p))
 }
 
 fn setlock(names: &Names, args: &[Vec<u8>]) -> Parsed {
@@ -270,7 +280,7 @@ fn setlock(names: &Names, args: &[Vec<u8>]) -> Parsed {
         }
     }
     match &args[g.optind().min(args.len())..] {
-        [file, prog @ ..] if !prog.is_empty() => Parsed::Run(Plan {
+        [file, prog @ ..] if !prog.is_empty() => Parsed::Run(Box::new(Plan {
             lock: Some(Lock {
                 path: file.clone(),
                 wait,
@@ -279,7 +289,7 @@ fn setlock(names: &Names, args: &[Vec<u8>]) -> Parsed {
             quiet_exec_failure: quiet,
             prog: prog.to_vec(),
             ..Plan::default()
-        }),
+        })),
         _ => names.usage(b"", SETLOCK_USAGE),
     }
 }
@@ -318,11 +328,11 @@ fn softlimit(names: &Names, args: &[Vec<u8>]) -> Parsed {
     if prog.is_empty() {
         return names.usage(b"", SOFTLIMIT_USAGE);
     }
-    Parsed::Run(Plan {
+    Parsed::Run(Box::new(Plan {
         limits: l,
         prog,
         ..Plan::default()
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -335,7 +345,7 @@ mod tests {
 
     fn plan(v: &[&str]) -> Plan {
         match parse(&args(v)) {
-            Parsed::Run(p) => p,
+            Parsed::Run(p) => *p,
             Parsed::Usage(u) => panic!("usage: {}", String::from_utf8_lossy(&u)),
         }
     }
@@ -352,35 +362,108 @@ mod tests {
     #[test]
     fn names_and_personalities() {
         let n = Names::from_argv0(b"/usr/bin/dsetlock");
-        assert_eq!((n.scanner.as_slice(), n.program.as_slice()), (&b"dsetlock"[..], &b"setlock"[..]));
+        assert_eq!(
+            (n.scanner.as_slice(), n.program.as_slice()),
+            (&b"dsetlock"[..], &b"setlock"[..])
+        );
         assert_eq!(n.personality(), Personality::SetLock);
-        assert_eq!(Names::from_argv0(b"envdir").personality(), Personality::EnvDir);
-        assert_eq!(Names::from_argv0(b"./softlimit").personality(), Personality::SoftLimit);
-        assert_eq!(Names::from_argv0(b"chpst").personality(), Personality::Chpst);
+        assert_eq!(
+            Names::from_argv0(b"envdir").personality(),
+            Personality::EnvDir
+        );
+        assert_eq!(
+            Names::from_argv0(b"./softlimit").personality(),
+            Personality::SoftLimit
+        );
+        assert_eq!(
+            Names::from_argv0(b"chpst").personality(),
+            Personality::Chpst
+        );
         assert_eq!(Names::from_argv0(b"").personality(), Personality::Chpst);
     }
 
     #[test]
     fn chpst_options() {
         let p = plan(&[
-            "chpst", "-vP012", "-u", "nobody:root", "-U", ":1:2", "-b", "a0", "-e", "/e", "-/", "/r", "-C",
-            "/c", "-n", "-3", "-l", "/lk", "-m", "100", "-d", "200", "-o", "10", "-p", "5", "-f", "7", "-c",
-            "0", "-r", "9", "-t", "30", "prog", "-x",
+            "chpst",
+            "-vP012",
+            "-u",
+            "nobody:root",
+            "-U",
+            ":1:2",
+            "-b",
+            "a0",
+            "-e",
+            "/e",
+            "-/",
+            "/r",
+            "-C",
+            "/c",
+            "-n",
+            "-3",
+            "-l",
+            "/lk",
+            "-m",
+            "100",
+            "-d",
+            "200",
+            "-o",
+            "10",
+            "-p",
+            "5",
+            "-f",
+            "7",
+            "-c",
+            "0",
+            "-r",
+            "9",
+            "-t",
+            "30",
+            "prog",
+            "-x",
         ]);
         assert!(p.verbose && p.setsid && p.close == [true; 3]);
-        assert_eq!(p.set_user, Some(Account { spec: b"nobody:root".to_vec(), ext: true }));
-        assert_eq!(p.env_user, Some(Account { spec: b":1:2".to_vec(), ext: true }));
+        assert_eq!(
+            p.set_user,
+            Some(Account {
+                spec: b"nobody:root".to_vec(),
+                ext: true
+            })
+        );
+        assert_eq!(
+            p.env_user,
+            Some(Account {
+                spec: b":1:2".to_vec(),
+                ext: true
+            })
+        );
         assert_eq!(p.argv0.as_deref(), Some(&b"a0"[..]));
         assert_eq!(p.env_dir.as_deref(), Some(&b"/e"[..]));
         assert!(p.env_dir_skips_dirs);
-        assert_eq!((p.root.as_deref(), p.chdir.as_deref()), (Some(&b"/r"[..]), Some(&b"/c"[..])));
+        assert_eq!(
+            (p.root.as_deref(), p.chdir.as_deref()),
+            (Some(&b"/r"[..]), Some(&b"/c"[..]))
+        );
         assert_eq!(p.nice, -3);
-        assert_eq!(p.lock, Some(Lock { path: b"/lk".to_vec(), wait: true, quiet: false }));
+        assert_eq!(
+            p.lock,
+            Some(Lock {
+                path: b"/lk".to_vec(),
+                wait: true,
+                quiet: false
+            })
+        );
         let l = p.limits;
-        assert_eq!((l.data, l.stack, l.memlock, l.address_space), (Some(200), Some(100), Some(100), Some(100)));
-        assert_eq!((l.nofile, l.nproc, l.fsize, l.core, l.rss, l.cpu), (Some(10), Some(5), Some(7), Some(0), Some(9), Some(30)));
+        assert_eq!(
+            (l.data, l.stack, l.memlock, l.address_space),
+            (Some(200), Some(100), Some(100), Some(100))
+        );
+        assert_eq!(
+            (l.nofile, l.nproc, l.fsize, l.core, l.rss, l.cpu),
+            (Some(10), Some(5), Some(7), Some(0), Some(9), Some(30))
+        );
         assert_eq!(p.prog, args(&["prog", "-x"]));
-        assert_eq!(plan(&["chpst", "-L", "/lk", "true"]).lock.unwrap().wait, false);
+        assert!(!plan(&["chpst", "-L", "/lk", "true"]).lock.unwrap().wait);
         assert_eq!(plan(&["chpst", "--", "-true"]).prog, args(&["-true"]));
         assert_eq!(plan(&["chpst", "-", "x"]).prog, args(&["-", "x"]));
     }
@@ -389,16 +472,36 @@ mod tests {
     fn chpst_usage() {
         assert_eq!(usage(&["chpst"]), MAIN);
         assert_eq!(usage(&["/usr/bin/chpst", "-u", "x"]), MAIN);
-        assert_eq!(usage(&["chpst", "-x", "true"]), format!("chpst: illegal option -- x\n{MAIN}"));
-        assert_eq!(usage(&["chpst", "-u"]), format!("chpst: option requires an argument -- u\n{MAIN}"));
-        assert_eq!(usage(&["chpst", "-V", "true"]), format!("$Id: f279d44141c981dd7535a12260efcf1ef7beed26 $\n{MAIN}"));
-        for bad in [["-n", "3x"], ["-m", "10k"], ["-o", "-5"], ["-c", "+1"], ["-o", "="], ["-n", "--5"]] {
+        assert_eq!(
+            usage(&["chpst", "-x", "true"]),
+            format!("chpst: illegal option -- x\n{MAIN}")
+        );
+        assert_eq!(
+            usage(&["chpst", "-u"]),
+            format!("chpst: option requires an argument -- u\n{MAIN}")
+        );
+        assert_eq!(
+            usage(&["chpst", "-V", "true"]),
+            format!("$Id: f279d44141c981dd7535a12260efcf1ef7beed26 $\n{MAIN}")
+        );
+        for bad in [
+            ["-n", "3x"],
+            ["-m", "10k"],
+            ["-o", "-5"],
+            ["-c", "+1"],
+            ["-o", "="],
+            ["-n", "--5"],
+        ] {
             assert_eq!(usage(&["chpst", bad[0], bad[1], "true"]), MAIN, "{bad:?}");
         }
         assert_eq!(usage(&["chpst", "-l", "a", "-L", "b", "true"]), MAIN);
         assert_eq!(
             usage(&["./foo", "-x"]),
-            MAIN.replace("usage: chpst", "usage: foo").replacen("", "foo: illegal option -- x\n", 1)
+            MAIN.replace("usage: chpst", "usage: foo").replacen(
+                "",
+                "foo: illegal option -- x\n",
+                1
+            )
         );
         assert!(usage(&["dchpst", "-x"]).starts_with("dchpst: illegal option -- x\nusage: chpst "));
     }
@@ -406,16 +509,34 @@ mod tests {
     #[test]
     fn personalities() {
         let p = plan(&["setuidgid", "nobody", "id", "-u"]);
-        assert_eq!(p.set_user, Some(Account { spec: b"nobody".to_vec(), ext: false }));
+        assert_eq!(
+            p.set_user,
+            Some(Account {
+                spec: b"nobody".to_vec(),
+                ext: false
+            })
+        );
         assert_eq!(p.prog, args(&["id", "-u"]));
         let p = plan(&["envuidgid", "-x", "env"]);
-        assert_eq!(p.env_user, Some(Account { spec: b"-x".to_vec(), ext: false }));
+        assert_eq!(
+            p.env_user,
+            Some(Account {
+                spec: b"-x".to_vec(),
+                ext: false
+            })
+        );
         let p = plan(&["envdir", "--", "true"]);
-        assert_eq!((p.env_dir.as_deref(), p.env_dir_skips_dirs), (Some(&b"--"[..]), false));
+        assert_eq!(
+            (p.env_dir.as_deref(), p.env_dir_skips_dirs),
+            (Some(&b"--"[..]), false)
+        );
         let p = plan(&["pgrphack", "-x"]);
         assert!(p.setsid);
         assert_eq!(p.prog, args(&["-x"]));
-        assert_eq!(usage(&["setuidgid", "nobody"]), "usage: setuidgid account child\n\n");
+        assert_eq!(
+            usage(&["setuidgid", "nobody"]),
+            "usage: setuidgid account child\n\n"
+        );
         assert_eq!(usage(&["envuidgid"]), "usage: envuidgid account child\n\n");
         assert_eq!(usage(&["envdir", "d"]), "usage: envdir dir child\n\n");
         assert_eq!(usage(&["pgrphack"]), "usage: pgrphack child\n\n");
@@ -424,7 +545,14 @@ mod tests {
     #[test]
     fn setlock_options() {
         let lock = |v: &[&str]| plan(v).lock.unwrap();
-        assert_eq!(lock(&["setlock", "f", "p"]), Lock { path: b"f".to_vec(), wait: false, quiet: false });
+        assert_eq!(
+            lock(&["setlock", "f", "p"]),
+            Lock {
+                path: b"f".to_vec(),
+                wait: false,
+                quiet: false
+            }
+        );
         assert!(lock(&["setlock", "-n", "f", "p"]).wait);
         assert!(!lock(&["setlock", "-nN", "f", "p"]).wait);
         assert!(lock(&["setlock", "-Xx", "f", "p"]).quiet);
@@ -433,22 +561,72 @@ mod tests {
         let u = "usage: setlock [ -nNxX ] file program [ arg ... ]\n\n";
         assert_eq!(usage(&["setlock", "f"]), u);
         assert_eq!(usage(&["setlock", "-x"]), u);
-        assert_eq!(usage(&["setlock", "-z", "f", "p"]), format!("setlock: illegal option -- z\n{u}"));
+        assert_eq!(
+            usage(&["setlock", "-z", "f", "p"]),
+            format!("setlock: illegal option -- z\n{u}")
+        );
     }
 
     #[test]
     fn softlimit_options() {
-        let l = plan(&["softlimit", "-a", "1", "-c", "2", "-d", "3", "-f", "4", "-l", "5", "-o", "6", "-p", "7", "-r", "8", "-s", "9", "-t", "10", "x"]).limits;
+        let l = plan(&[
+            "softlimit",
+            "-a",
+            "1",
+            "-c",
+            "2",
+            "-d",
+            "3",
+            "-f",
+            "4",
+            "-l",
+            "5",
+            "-o",
+            "6",
+            "-p",
+            "7",
+            "-r",
+            "8",
+            "-s",
+            "9",
+            "-t",
+            "10",
+            "x",
+        ])
+        .limits;
         assert_eq!(
-            [l.address_space, l.core, l.data, l.fsize, l.memlock, l.nofile, l.nproc, l.rss, l.stack, l.cpu],
+            [
+                l.address_space,
+                l.core,
+                l.data,
+                l.fsize,
+                l.memlock,
+                l.nofile,
+                l.nproc,
+                l.rss,
+                l.stack,
+                l.cpu
+            ],
             [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(Some)
         );
         let l = plan(&["softlimit", "-d", "3", "-m", "=", "x"]).limits;
-        assert_eq!((l.data, l.stack, l.memlock, l.address_space), (Some(-1), Some(-1), Some(-1), Some(-1)));
+        assert_eq!(
+            (l.data, l.stack, l.memlock, l.address_space),
+            (Some(-1), Some(-1), Some(-1), Some(-1))
+        );
         let u = "usage: softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child\n\n";
         assert_eq!(usage(&["softlimit"]), u);
-        assert_eq!(usage(&["softlimit", "-v", "x"]), format!("softlimit: illegal option -- v\n{u}"));
-        assert_eq!(usage(&["softlimit", "-o"]), format!("softlimit: option requires an argument -- o\n{u}"));
-        assert_eq!(usage(&["softlimit", "-o", "x", "true"]), MAIN.replace("usage: chpst", "usage: softlimit"));
+        assert_eq!(
+            usage(&["softlimit", "-v", "x"]),
+            format!("softlimit: illegal option -- v\n{u}")
+        );
+        assert_eq!(
+            usage(&["softlimit", "-o"]),
+            format!("softlimit: option requires an argument -- o\n{u}")
+        );
+        assert_eq!(
+            usage(&["softlimit", "-o", "x", "true"]),
+            MAIN.replace("usage: chpst", "usage: softlimit")
+        );
     }
 }

@@ -74,7 +74,8 @@ pub fn read(
     let entries = std::fs::read_dir(".")
         .map_err(|e| msg(&[b"unable to open directory: ", dir, b": ", err(&e)]))?;
     for entry in entries {
-        let entry = entry.map_err(|e| msg(&[b"unable to read directory: ", dir, b": ", err(&e)]))?;
+        let entry =
+            entry.map_err(|e| msg(&[b"unable to read directory: ", dir, b": ", err(&e)]))?;
         let name = entry.file_name();
         let name = name.as_bytes();
         if name.first() == Some(&b'.') {

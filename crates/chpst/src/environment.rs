@@ -88,7 +88,10 @@ mod tests {
         let mut e = Edits::default();
         e.unset(b"PATH");
         assert_eq!(e.apply(env(&["PATHX=1", "PATH=/bin"])), env(&["PATHX=1"]));
-        assert_eq!(get(&env(&["PATHX=1", "PATH=/bin"]), b"PATH"), Some(&b"/bin"[..]));
+        assert_eq!(
+            get(&env(&["PATHX=1", "PATH=/bin"]), b"PATH"),
+            Some(&b"/bin"[..])
+        );
         assert_eq!(get(&env(&["PATHX=1"]), b"PATH"), None);
     }
 }

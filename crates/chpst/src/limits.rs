@@ -58,7 +58,8 @@ impl Limits {
         for (res, v) in self.in_order() {
             let Some(v) = v else { continue };
             let (_, hard) = ps::getrlimit(res).map_err(|e| (&b"unable to getrlimit()"[..], e))?;
-            ps::setrlimit(res, new_soft(v, hard), hard).map_err(|e| (&b"unable to setrlimit()"[..], e))?;
+            ps::setrlimit(res, new_soft(v, hard), hard)
+                .map_err(|e| (&b"unable to setrlimit()"[..], e))?;
         }
         Ok(())
     }
@@ -91,7 +92,10 @@ mod tests {
         let mut l = Limits::default();
         l.set_memory(100);
         l.data = stored(200);
-        assert_eq!((l.data, l.stack, l.memlock, l.address_space), (Some(200), Some(100), Some(100), Some(100)));
+        assert_eq!(
+            (l.data, l.stack, l.memlock, l.address_space),
+            (Some(200), Some(100), Some(100), Some(100))
+        );
         l.set_memory(5);
         assert_eq!(l.data, Some(5));
         // Values of 2^63 and more (seen as below -1) unset the limit.

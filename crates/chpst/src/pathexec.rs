@@ -14,7 +14,11 @@ pub const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
 
 /// Tries `exec` on each candidate for `prog`; returns the error to report
 /// (only returns when every attempt failed).
-pub fn search(prog: &[u8], path: Option<&[u8]>, exec: &mut dyn FnMut(&[u8]) -> io::Error) -> io::Error {
+pub fn search(
+    prog: &[u8],
+    path: Option<&[u8]>,
+    exec: &mut dyn FnMut(&[u8]) -> io::Error,
+) -> io::Error {
     if prog.contains(&b'/') {
         return exec(prog);
     }
@@ -46,7 +50,9 @@ pub fn c(b: &[u8]) -> CString {
 pub fn run(prog: &[u8], argv: &[Vec<u8>], env: &[Vec<u8>], path: Option<&[u8]>) -> io::Error {
     let argv: Vec<CString> = argv.iter().map(|a| c(a)).collect();
     let env: Vec<CString> = env.iter().map(|a| c(a)).collect();
-    search(prog, path, &mut |cand| runit::sys::procstate::execve(&c(cand), &argv, &env))
+    search(prog, path, &mut |cand| {
+        runit::sys::procstate::execve(&c(cand), &argv, &env)
+    })
 }
 
 #[cfg(test)]
@@ -69,7 +75,10 @@ mod tests {
 
     #[test]
     fn slash_means_no_search() {
-        assert_eq!(trace("./x", Some("/a"), &[]), (vec!["./x".into()], libc::ENOENT));
+        assert_eq!(
+            trace("./x", Some("/a"), &[]),
+            (vec!["./x".into()], libc::ENOENT)
+        );
     }
 
     #[test]
@@ -82,10 +91,22 @@ mod tests {
 
     #[test]
     fn other_errors_stop() {
-        let (tried, e) = trace("foo", Some("/a:/b:/c"), &[("/a/foo", libc::EACCES), ("/b/foo", libc::ENOEXEC)]);
+        let (tried, e) = trace(
+            "foo",
+            Some("/a:/b:/c"),
+            &[("/a/foo", libc::EACCES), ("/b/foo", libc::ENOEXEC)],
+        );
         assert_eq!(tried, ["/a/foo", "/b/foo"]);
         assert_eq!(e, libc::ENOEXEC);
-        assert_eq!(trace("foo", Some("/etc/passwd:/c"), &[("/etc/passwd/foo", libc::ENOTDIR)]).1, libc::ENOTDIR);
+        assert_eq!(
+            trace(
+                "foo",
+                Some("/etc/passwd:/c"),
+                &[("/etc/passwd/foo", libc::ENOTDIR)]
+            )
+            .1,
+            libc::ENOTDIR
+        );
     }
 
     #[test]

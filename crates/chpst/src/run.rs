@@ -52,7 +52,13 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
     let mut edits = Edits::default();
     if let Some(dir) = &plan.env_dir {
         let mut warn = |m: &[u8]| say(b"warning: ", &[m]);
-        if let Err(m) = envdir::read(dir, plan.env_dir_skips_dirs, plan.verbose, &mut edits, &mut warn) {
+        if let Err(m) = envdir::read(
+            dir,
+            plan.env_dir_skips_dirs,
+            plan.verbose,
+            &mut edits,
+            &mut warn,
+        ) {
             fatal(&[&m]);
         }
     }

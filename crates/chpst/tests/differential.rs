@@ -42,7 +42,10 @@ fn fixture() -> TempDir {
     fs::write(d.join("bin/garbage"), b"\x7fELF\0garbage").unwrap();
     fs::write(d.join("plain"), "not executable").unwrap();
     let p = d.join("bin/garbage");
-    std::os::unix::fs::PermissionsExt::set_mode(&mut fs::metadata(&p).unwrap().permissions(), 0o755);
+    std::os::unix::fs::PermissionsExt::set_mode(
+        &mut fs::metadata(&p).unwrap().permissions(),
+        0o755,
+    );
     fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     d
 }
@@ -90,7 +93,15 @@ fn cases(fx: &TempDir) -> Vec<Vec<String>> {
         vec!["chpst", "-u", ":", "true"],
         vec!["chpst", "-u", "", "true"],
         vec!["chpst", "-u", "nobody:", "true"],
-        vec!["chpst", "-u", "nobody", "grep", "-E", "^(Uid|Gid|Groups|Sig[IB])", "/proc/self/status"],
+        vec![
+            "chpst",
+            "-u",
+            "nobody",
+            "grep",
+            "-E",
+            "^(Uid|Gid|Groups|Sig[IB])",
+            "/proc/self/status",
+        ],
         vec!["chpst", "-u", "nobody:root:daemon", "id"],
         vec!["chpst", "-u", ":65534:65534:1:2", "id"],
         vec!["chpst", "-u", ":1:", "id"],
@@ -119,17 +130,69 @@ fn cases(fx: &TempDir) -> Vec<Vec<String>> {
         vec!["chpst", "-n", "", "nice"],
         vec!["chpst", "-n", "4294967297", "nice"],
         vec!["chpst", "-n", "-99999999999", "nice"],
-        vec!["chpst", "-m", "300000000", "-d", "200000000", "-o", "100", "-p", "50", "-f", "3000000", "-c", "0", "-r", "4000", "-t", "30", "cat", "/proc/self/limits"],
-        vec!["chpst", "-d", "200000000", "-m", "300000000", "cat", "/proc/self/limits"],
-        vec!["chpst", "-c", "99999999999999999999", "cat", "/proc/self/limits"],
-        vec!["chpst", "-c", "18446744073709551614", "cat", "/proc/self/limits"],
-        vec!["chpst", "-o", "18446744073709551615", "cat", "/proc/self/limits"],
+        vec![
+            "chpst",
+            "-m",
+            "300000000",
+            "-d",
+            "200000000",
+            "-o",
+            "100",
+            "-p",
+            "50",
+            "-f",
+            "3000000",
+            "-c",
+            "0",
+            "-r",
+            "4000",
+            "-t",
+            "30",
+            "cat",
+            "/proc/self/limits",
+        ],
+        vec![
+            "chpst",
+            "-d",
+            "200000000",
+            "-m",
+            "300000000",
+            "cat",
+            "/proc/self/limits",
+        ],
+        vec![
+            "chpst",
+            "-c",
+            "99999999999999999999",
+            "cat",
+            "/proc/self/limits",
+        ],
+        vec![
+            "chpst",
+            "-c",
+            "18446744073709551614",
+            "cat",
+            "/proc/self/limits",
+        ],
+        vec![
+            "chpst",
+            "-o",
+            "18446744073709551615",
+            "cat",
+            "/proc/self/limits",
+        ],
         vec!["chpst", "-o", "99999999", "cat", "/proc/self/limits"],
         vec!["chpst", "-b", "foo", "sh", "-c", "echo $0"],
         vec!["chpst", "-b", "bar", "nosuch"],
         vec!["chpst", "-1", "sh", "-c", "echo hidden; echo shown >&2"],
         vec!["chpst", "-2", "nosuch"],
-        vec!["chpst", "-P", "sh", "-c", "test $(ps -o sid= -p $$) -eq $$ && echo leader"],
+        vec![
+            "chpst",
+            "-P",
+            "sh",
+            "-c",
+            "test $(ps -o sid= -p $$) -eq $$ && echo leader",
+        ],
         vec!["chpst", "--", "true"],
         vec!["chpst", "-", "true"],
         // Running the program.
@@ -177,11 +240,42 @@ fn cases(fx: &TempDir) -> Vec<Vec<String>> {
         vec!["softlimit", "-o", "x", "true"],
         vec!["softlimit", "-o", "=5", "true"],
         vec!["softlimit", "-o", "10", "cat", "/proc/self/limits"],
-        vec!["softlimit", "-o", "=", "-c", "=", "cat", "/proc/self/limits"],
-        vec!["softlimit", "-a", "1000000000", "-s", "1000000", "-l", "65536", "-m", "200000000", "cat", "/proc/self/limits"],
-        vec!["softlimit", "-m", "200000000", "-s", "1000000", "cat", "/proc/self/limits"],
+        vec![
+            "softlimit",
+            "-o",
+            "=",
+            "-c",
+            "=",
+            "cat",
+            "/proc/self/limits",
+        ],
+        vec![
+            "softlimit",
+            "-a",
+            "1000000000",
+            "-s",
+            "1000000",
+            "-l",
+            "65536",
+            "-m",
+            "200000000",
+            "cat",
+            "/proc/self/limits",
+        ],
+        vec![
+            "softlimit",
+            "-m",
+            "200000000",
+            "-s",
+            "1000000",
+            "cat",
+            "/proc/self/limits",
+        ],
     ];
-    lines.into_iter().map(|l| l.into_iter().map(String::from).collect()).collect()
+    lines
+        .into_iter()
+        .map(|l| l.into_iter().map(String::from).collect())
+        .collect()
 }
 
 #[test]
@@ -204,7 +298,8 @@ fn same_under_lock_contention() {
     prepare(&mut hold, &fx);
     let _holder = Guard::spawn(&mut hold);
     assert!(wait_until(Duration::from_secs(10), || {
-        fs::File::open(&lock).is_ok_and(|f| runit::sys::lock_exclusive_nowait(runit::sys::raw(&f)).is_err())
+        fs::File::open(&lock)
+            .is_ok_and(|f| runit::sys::lock_exclusive_nowait(runit::sys::raw(&f)).is_err())
     }));
     for line in [
         vec!["chpst", "-L", lk, "echo", "ran"],

@@ -144,7 +144,10 @@ mod tests {
         assert_eq!(scan(&["p", "-", "-v"], b"v"), (vec![], 1));
         assert_eq!(scan(&["p"], b"v"), (vec![], 1));
         // `--` as an option's argument is just an argument.
-        assert_eq!(scan(&["p", "-u", "--", "x"], b"u:"), (vec!["u=--".into()], 3));
+        assert_eq!(
+            scan(&["p", "-u", "--", "x"], b"u:"),
+            (vec!["u=--".into()], 3)
+        );
     }
 
     #[test]

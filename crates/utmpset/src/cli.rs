@@ -26,7 +26,9 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Args, Vec<u8>> {
             Opt::Found(b'w', _) => wtmp = true,
             Opt::Found(_, _) => return Err(usage(&[VERSION, b"\n"].concat())),
             Opt::Illegal(c) | Opt::MissingArg(c) => {
-                return Err(usage(&[base, b": illegal option -- ", &[c], b"\n"].concat()))
+                return Err(usage(
+                    &[base, b": illegal option -- ", &[c], b"\n"].concat(),
+                ))
             }
         }
     }
@@ -50,10 +52,28 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert_eq!(p(&["utmpset", "tty5"]), Ok(Args { line: b"tty5".to_vec(), wtmp: false }));
-        assert_eq!(p(&["utmpset", "-w", "tty5", "x"]), Ok(Args { line: b"tty5".to_vec(), wtmp: true }));
-        assert_eq!(p(&["utmpset", "-w", "-w", "--", "-x"]), Ok(Args { line: b"-x".to_vec(), wtmp: true }));
-        assert_eq!(p(&["utmpset", "tty5", "-w"]).unwrap().wtmp, false);
+        assert_eq!(
+            p(&["utmpset", "tty5"]),
+            Ok(Args {
+                line: b"tty5".to_vec(),
+                wtmp: false
+            })
+        );
+        assert_eq!(
+            p(&["utmpset", "-w", "tty5", "x"]),
+            Ok(Args {
+                line: b"tty5".to_vec(),
+                wtmp: true
+            })
+        );
+        assert_eq!(
+            p(&["utmpset", "-w", "-w", "--", "-x"]),
+            Ok(Args {
+                line: b"-x".to_vec(),
+                wtmp: true
+            })
+        );
+        assert!(!p(&["utmpset", "tty5", "-w"]).unwrap().wtmp);
     }
 
     #[test]
@@ -61,10 +81,15 @@ mod tests {
         let u = "usage: /sbin/utmpset [-w] line\n\n";
         assert_eq!(p(&["/sbin/utmpset"]), Err(u.into()));
         assert_eq!(p(&["/sbin/utmpset", "-w"]), Err(u.into()));
-        assert_eq!(p(&["/sbin/utmpset", "-wx", "l"]), Err(format!("utmpset: illegal option -- x\n{u}")));
+        assert_eq!(
+            p(&["/sbin/utmpset", "-wx", "l"]),
+            Err(format!("utmpset: illegal option -- x\n{u}"))
+        );
         assert_eq!(
             p(&["/sbin/utmpset", "-V", "l"]),
-            Err(format!("$Id: cb399098f794012a7f5e6a3a7090b2d53b86c08c $\n{u}"))
+            Err(format!(
+                "$Id: cb399098f794012a7f5e6a3a7090b2d53b86c08c $\n{u}"
+            ))
         );
     }
 }

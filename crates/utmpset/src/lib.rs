@@ -14,8 +14,8 @@ use runit::msg::io_errstr;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::OpenOptionsExt;
 
 pub const UTMP: &str = "/var/run/utmp";
 pub const WTMP: &str = "/var/log/wtmp";
@@ -91,7 +91,14 @@ pub fn main() -> i32 {
         fatal(&[b"unable to lock: ", UTMP.as_bytes(), b": ", errstr(&e)]);
     }
     if !matches!(logout_utmp(&mut utmp, &a.line, now()), Ok(true)) {
-        say(b"warning: ", &[b"unable to logout line ", &a.line, b" in utmp: no such entry"]);
+        say(
+            b"warning: ",
+            &[
+                b"unable to logout line ",
+                &a.line,
+                b" in utmp: no such entry",
+            ],
+        );
         return 111;
     }
     drop(utmp);
@@ -111,7 +118,15 @@ pub fn main() -> i32 {
     match append_wtmp(&mut wtmp, &a.line, now()) {
         Ok(()) => 0,
         Err(e) => {
-            say(b"warning: ", &[b"unable to logout line ", &a.line, b" in wtmp: ", errstr(&e)]);
+            say(
+                b"warning: ",
+                &[
+                    b"unable to logout line ",
+                    &a.line,
+                    b" in wtmp: ",
+                    errstr(&e),
+                ],
+            );
             111
         }
     }

@@ -44,7 +44,11 @@ pub fn logout(rec: &mut Record, now: i64) {
 pub fn wtmp_logout(line: &[u8], now: i64) -> Record {
     let mut rec = [0u8; SIZE];
     rec[TYPE..TYPE + 2].copy_from_slice(&DEAD_PROCESS.to_ne_bytes());
-    let n = if line.len() > LINE_LEN { 30 } else { line.len() };
+    let n = if line.len() > LINE_LEN {
+        30
+    } else {
+        line.len()
+    };
     rec[LINE..LINE + n].copy_from_slice(&line[..n]);
     set_time(&mut rec, now);
     rec
@@ -113,8 +117,14 @@ mod tests {
         want[LINE..LINE + 5].copy_from_slice(b"ttyS0");
         want[TV_SEC] = 42;
         assert_eq!(r, want);
-        assert_eq!(&wtmp_logout(&[b'x'; 32], 0)[LINE..LINE + 33], &[[b'x'; 32].as_slice(), &[0]].concat()[..]);
+        assert_eq!(
+            &wtmp_logout(&[b'x'; 32], 0)[LINE..LINE + 33],
+            &[[b'x'; 32].as_slice(), &[0]].concat()[..]
+        );
         let cut = wtmp_logout(&[b'x'; 40], 0);
-        assert_eq!(&cut[LINE..LINE + 31], &[[b'x'; 30].as_slice(), &[0]].concat()[..]);
+        assert_eq!(
+            &cut[LINE..LINE + 31],
+            &[[b'x'; 30].as_slice(), &[0]].concat()[..]
+        );
     }
 }

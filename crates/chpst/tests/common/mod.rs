@@ -9,7 +9,15 @@ use testkit::TempDir;
 
 /// Every name chpst answers to.
 pub const NAMES: [&str; 9] = [
-    "chpst", "envdir", "envuidgid", "pgrphack", "setuidgid", "setlock", "softlimit", "dsetlock", "foo",
+    "chpst",
+    "envdir",
+    "envuidgid",
+    "pgrphack",
+    "setuidgid",
+    "setlock",
+    "softlimit",
+    "dsetlock",
+    "foo",
 ];
 
 /// A directory holding links named as [`NAMES`] to `target`.
@@ -71,11 +79,22 @@ pub fn soft_limit(limits: &str, what: &str) -> String {
         .lines()
         .find(|l| l.starts_with(what))
         .unwrap_or_else(|| panic!("no {what} in {limits}"));
-    l[what.len()..].split_whitespace().next().unwrap_or_default().to_string()
+    l[what.len()..]
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The hard value, likewise.
 pub fn hard_limit(limits: &str, what: &str) -> String {
-    let l = limits.lines().find(|l| l.starts_with(what)).expect("limit line");
-    l[what.len()..].split_whitespace().nth(1).unwrap_or_default().to_string()
+    let l = limits
+        .lines()
+        .find(|l| l.starts_with(what))
+        .expect("limit line");
+    l[what.len()..]
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
 }

@@ -42,7 +42,9 @@ fn name_c(name: &[u8]) -> Option<CString> {
 
 /// Calls a `get*nam_r` style function, growing the buffer on ERANGE.
 /// Returns `Ok(None)` when there is no such entry.
-fn lookup_r<T: Copy>(mut call: impl FnMut(&mut Vec<u8>) -> (i32, Option<T>)) -> io::Result<Option<T>> {
+fn lookup_r<T: Copy>(
+    mut call: impl FnMut(&mut Vec<u8>) -> (i32, Option<T>),
+) -> io::Result<Option<T>> {
     let mut buf = vec![0u8; 1024];
     loop {
         match call(&mut buf) {
