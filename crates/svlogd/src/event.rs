@@ -181,7 +181,11 @@ pub fn main(args: Vec<OsString>) -> i32 {
         if let Err(e) = sys::poll(&mut fds[..nfds], timeout) {
             msg::warn(PROG, &["unable to poll: ", msg::io_errstr(&e)]);
         }
-        let sigs = pipe.drain();
+        let sigs = if fds[0].revents != 0 {
+            pipe.drain()
+        } else {
+            Default::default()
+        };
         if sigs.contains(libc::SIGCHLD) {
             info(verbose, &["sigchild received."]);
             st.reap();

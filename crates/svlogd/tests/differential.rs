@@ -269,3 +269,55 @@ fn udp_packets() {
     assert_eq!(res[1], res[0]);
     assert_eq!(res[0][1], "STAMP PF world zzzzzzzzzzzzzz...\n");
 }
+
+#[test]
+fn file_given_as_log_directory() {
+    let mut res = Vec::new();
+    for bin in [debian(), ours()] {
+        let t = tmp("svlogd-diff-file");
+        fs::write(t.join("afile"), "").expect("file");
+        let out = feed_in(&bin, &["afile"], b"x\n", Some(t.path()));
+        res.push((
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
+    }
+    assert_eq!(res[1], res[0]);
+    assert!(res[0]
+        .1
+        .contains("unable to change directory: afile: not a directory"));
+}
+
+/// Disk full, then space freed: both pause with the same message and end
+/// with the same files.
+#[test]
+fn full_disk_pause_and_resume() {
+    let mut res = Vec::new();
+    for bin in [debian(), ours()] {
+        let t = tmp("svlogd-diff-full");
+        let mnt = t.join("mnt");
+        let _m = Mount::tmpfs(&mnt, "512k");
+        logdir(&mnt.join("log"), Some("s4096\nn0\n"));
+        let filler = fill(&mnt);
+        let errlog = t.join("stderr");
+        let mut g = testkit::Guard::spawn(
+            std::process::Command::new(&bin)
+                .arg("log")
+                .current_dir(&mnt)
+                .stdin(std::process::Stdio::piped())
+                .stderr(fs::File::create(&errlog).expect("stderr")),
+        );
+        let input = numbered(300, 30);
+        send(&mut g, input.as_bytes());
+        let pausing = "svlogd: pausing: unable to write to current: log: out of disk space\n";
+        assert!(testkit::wait_until(WAIT, || read(&errlog).contains(pausing)));
+        fs::remove_file(&filler).expect("free");
+        drop(g.0.stdin.take());
+        let st = g.wait_timeout(WAIT).expect("exit");
+        assert_eq!(all_text(&mnt.join("log")), input);
+        let mut o = outcome(&mnt, &bin, &["log"], st.code(), b"");
+        o.stderr = read(&errlog).lines().next().unwrap_or("").to_string();
+        res.push(o);
+    }
+    assert_eq!(res[1], res[0]);
+}

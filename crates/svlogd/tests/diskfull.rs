@@ -7,47 +7,9 @@ mod common;
 use common::*;
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use testkit::{wait_until, Guard};
-
-/// A tmpfs of `size` mounted at `at`, unmounted on drop.
-struct Mount(PathBuf);
-
-impl Mount {
-    fn tmpfs(at: &Path, size: &str) -> Mount {
-        fs::create_dir_all(at).expect("mkdir mount point");
-        let st = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .status()
-            .expect("run mount");
-        assert!(st.success(), "mount tmpfs (needs root)");
-        Mount(at.to_path_buf())
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let ok = Command::new("umount")
-            .arg(&self.0)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-        }
-    }
-}
-
-/// Fills the file system holding `dir` with `dir/fill`.
-fn fill(dir: &Path) -> PathBuf {
-    let p = dir.join("fill");
-    let mut f = fs::File::create(&p).expect("create fill");
-    let block = vec![0u8; 4096];
-    while f.write_all(&block).is_ok() {}
-    let _ = f.write_all(&block[..1]);
-    p
-}
 
 fn start_logged(dir: &Path, errlog: &Path) -> Guard {
     Guard::spawn(

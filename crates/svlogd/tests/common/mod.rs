@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::fs;
-use std::io::Write;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -179,4 +179,42 @@ pub fn numbered(count: usize, width: usize) -> String {
 /// A fresh temp dir.
 pub fn tmp(tag: &str) -> TempDir {
     TempDir::new(tag)
+}
+
+/// A tmpfs of `size` mounted at `at`, unmounted on drop.
+pub struct Mount(PathBuf);
+
+impl Mount {
+    pub fn tmpfs(at: &Path, size: &str) -> Mount {
+        fs::create_dir_all(at).expect("mkdir mount point");
+        let st = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .expect("run mount");
+        assert!(st.success(), "mount tmpfs (needs root)");
+        Mount(at.to_path_buf())
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let ok = Command::new("umount")
+            .arg(&self.0)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+}
+
+/// Fills the file system holding `dir` with `dir/fill`.
+pub fn fill(dir: &Path) -> PathBuf {
+    let p = dir.join("fill");
+    let mut f = fs::File::create(&p).expect("create fill");
+    let block = vec![0u8; 4096];
+    while f.write_all(&block).is_ok() {}
+    let _ = f.write_all(&block[..1]);
+    p
 }
