@@ -50,7 +50,7 @@ fn arm(path: &str) {
 
 /// Takes every permission off a reboot file, if there is one.
 fn disarm(path: &str) {
-    let _ = fs::set_permissions(path, fs::Permissions::from_mode(0));
+    let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o000));
 }
 
 /// As PID 1: exec runit; should that fail, run runit in this process

@@ -53,25 +53,9 @@ pub fn reboot_armed() -> bool {
 pub fn disarm_stopit() {
     for p in STOPIT_FILES {
         if owner_exec(p) {
-            let _ = fs::set_permissions(p, fs::Permissions::from_mode(0));
+            let _ = fs::set_permissions(p, fs::Permissions::from_mode(0o000));
         }
     }
-}
-
-/// Whether this process lives in a PID namespace nested in another one
-/// (a container), judged from `/proc/self/status`: its `NSpid` line lists
-/// one pid per namespace level. Without /proc (early boot on a machine)
-/// the answer is no.
-pub fn in_nested_pid_namespace() -> bool {
-    fs::read_to_string("/proc/self/status").is_ok_and(|s| nested_from_status(&s))
-}
-
-/// The parsing half of [`in_nested_pid_namespace`].
-pub fn nested_from_status(status: &str) -> bool {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("NSpid:"))
-        .is_some_and(|rest| rest.split_whitespace().count() > 1)
 }
 
 /// Whether a file exists at all (`/etc/runit/nosync`).
@@ -82,13 +66,6 @@ pub fn exists(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nspid_levels() {
-        assert!(!nested_from_status("Name:\tinit\nNSpid:\t1\nNSpgid:\t1\n"));
-        assert!(nested_from_status("Name:\trunit\nNSpid:\t8123\t1\n"));
-        assert!(!nested_from_status("Name:\told kernel\n"));
-    }
 
     #[test]
     fn exec_bit_is_what_counts() {

@@ -161,11 +161,13 @@ pub fn main() -> ! {
         runit::msg::fatal(PREFIX, 111, &["must be run as process no 1."]);
     }
     let _ = sys::procstate::setsid();
-    let container = paths::in_nested_pid_namespace();
     console_to(&[0, 1, 2]);
-    let pipe = install_signals(container);
     // Ctrl-Alt-Del becomes SIGINT to us instead of an immediate reboot.
-    let _ = sys::reboot(sys::RB_DISABLE_CAD);
+    // The kernel refuses this only to the init of a nested PID namespace
+    // (EINVAL) or to one without CAP_SYS_BOOT (EPERM); the init of a
+    // machine always may, so a refusal means we run a container.
+    let container = sys::reboot(sys::RB_DISABLE_CAD).is_err();
+    let pipe = install_signals(container);
 
     let clock = Instant::now();
     let now = || u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);

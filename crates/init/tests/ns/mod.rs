@@ -1,0 +1,205 @@
+//! Runs an init as PID 1 of a throw-away PID namespace, with a private
+//! mount namespace in which a temp dir is bind-mounted over /etc/runit
+//! (on an overlay of /etc, so the host's /etc is never written), a tmpfs
+//! covers /run and a FIFO replaces /dev/console, so the test reads
+//! everything PID 1 and its stages print on the console.
+//!
+//! `unshare --kill-child` ties the namespace's life to the unshare process
+//! the test holds in a `Guard`: dropping it ends every process inside.
+#![allow(dead_code)]
+
+use std::fs::{self, File};
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
+use testkit::{Guard, TempDir};
+
+pub const LONG: Duration = Duration::from_secs(60);
+
+const SETUP: &str = r#"
+D=$1; shift
+mount -t overlay overlay -o lowerdir=/etc,upperdir=$D/ov/upper,workdir=$D/ov/work /etc || exit 99
+mkdir -p /etc/runit && mount --bind "$D/etc-runit" /etc/runit || exit 98
+mount -t tmpfs tmpfs /run || exit 97
+mount --bind "$D/console" /dev/console || exit 96
+"#;
+
+pub struct Ns {
+    pub dir: TempDir,
+    console: File,
+    log: Vec<u8>,
+    unshare: Option<Guard>,
+}
+
+impl Ns {
+    /// A namespace directory with an empty /etc/runit to fill.
+    pub fn new(tag: &str) -> Ns {
+        let dir = TempDir::new(tag);
+        for d in ["etc-runit", "ov/upper", "ov/work"] {
+            fs::create_dir_all(dir.join(d)).expect("mkdir");
+        }
+        let fifo = dir.join("console");
+        let st = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+        assert!(st.success());
+        // Read and write: never blocks on open, never sees end of file.
+        let console = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .expect("open console fifo");
+        Ns {
+            dir,
+            console,
+            log: Vec::new(),
+            unshare: None,
+        }
+    }
+
+    /// The directory mounted as /etc/runit.
+    pub fn etc(&self) -> PathBuf {
+        self.dir.join("etc-runit")
+    }
+
+    /// Writes an executable /etc/runit/NAME.
+    pub fn script(&self, name: &str, body: &str) {
+        testkit::script(&self.etc().join(name), &format!("#!/bin/sh\n{body}\n"));
+    }
+
+    /// Starts `cmd` (argv) as PID 1 after the mounts and the shell lines
+    /// in `pre` (run inside the namespace), with exactly the environment
+    /// `env` plus PATH.
+    pub fn start(&mut self, cmd: &[&str], pre: &str, env: &[&str]) {
+        let script = format!(
+            "{SETUP}{pre}\nexec env -i PATH=\"$PATH\" {} \"$@\"\n",
+            env.join(" ")
+        );
+        let mut c = Command::new("unshare");
+        c.args([
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount-proc",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+            "sh",
+        ])
+        .arg(self.dir.path())
+        .args(cmd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        self.unshare = Some(Guard::spawn(&mut c));
+    }
+
+    /// Host pid of the namespace's PID 1.
+    pub fn pid1(&self) -> Option<i32> {
+        let u = self.unshare.as_ref()?.pid();
+        let s = fs::read_to_string(format!("/proc/{u}/task/{u}/children")).ok()?;
+        s.split_whitespace().next()?.parse().ok()
+    }
+
+    /// Waits for PID 1 to be there, and returns its host pid.
+    pub fn wait_pid1(&self) -> i32 {
+        let mut pid = None;
+        testkit::wait_until(LONG, || {
+            pid = self.pid1();
+            pid.is_some()
+        });
+        pid.expect("namespace's PID 1 did not start")
+    }
+
+    /// Host pids of PID 1's children (zombies included).
+    pub fn children_of_pid1(&self) -> Vec<(i32, bool)> {
+        let Some(p) = self.pid1() else {
+            return Vec::new();
+        };
+        let s = fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+        s.split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .map(|pid: i32| (pid, !testkit::alive(pid)))
+            .collect()
+    }
+
+    pub fn signal(&self, sig: i32) {
+        let pid = self.wait_pid1();
+        runit::sys::kill(pid, sig).expect("signal PID 1");
+    }
+
+    /// A path as the namespace's processes see it (its /run, its /etc).
+    pub fn inside(&self, path: &str) -> PathBuf {
+        let pid = self.wait_pid1();
+        Path::new(&format!("/proc/{pid}/root")).join(path.trim_start_matches('/'))
+    }
+
+    /// Everything printed on the console so far.
+    pub fn log(&mut self) -> String {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = (&self.console).read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            self.log.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&self.log).into_owned()
+    }
+
+    /// Waits until the console shows `needle`; panics with the log if not.
+    pub fn wait_log(&mut self, needle: &str) {
+        let ok = testkit::wait_until(LONG, || self.log().contains(needle));
+        assert!(
+            ok,
+            "console never showed {needle:?}; it shows:\n{}",
+            self.log()
+        );
+    }
+
+    /// Waits for the namespace to end.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let g = self.unshare.as_mut().expect("started");
+        let st = g.wait_timeout(LONG);
+        st.unwrap_or_else(|| panic!("namespace did not end; console:\n{}", self.log()))
+    }
+
+    /// The console lines, with the booting line's version masked.
+    pub fn lines(&mut self) -> Vec<String> {
+        self.log()
+            .lines()
+            .map(|l| {
+                if l.starts_with("- runit: $Id: ") && l.ends_with(" $: booting.") {
+                    "- runit: $Id: X $: booting.".to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect()
+    }
+}
+
+/// The signal that ended the namespace: SIGINT for halt/power off, SIGHUP
+/// for reboot.
+pub fn ended_by(st: ExitStatus) -> Option<i32> {
+    st.signal()
+}
+
+pub fn ours() -> String {
+    testkit::bin("runit").to_string_lossy().into_owned()
+}
+
+pub fn debians() -> String {
+    testkit::debian("sbin/runit").to_string_lossy().into_owned()
+}
+
+/// Stage scripts that just announce themselves.
+pub fn plain_stages(ns: &Ns) {
+    ns.script("1", "echo one");
+    ns.script("2", "echo two");
+    ns.script("3", "echo three");
+}
