@@ -1,3 +1,6 @@
+//! socklog: small and secure syslogd replacement for use with runit.
+#![deny(unsafe_code)]
+
 fn main() {
-    runit::msg::fatal("socklog", 100, &["not built yet"]);
+    std::process::exit(socklog::daemon::main(std::env::args_os().collect()));
 }

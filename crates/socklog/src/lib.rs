@@ -1,0 +1,10 @@
+//! socklog, the system and kernel log daemon of a runit system, and its
+//! helpers: `<PRI>` names ([`names`]), message-to-line conversion
+//! ([`line`]), the command line ([`options`]) and the daemon itself
+//! ([`daemon`]).
+#![deny(unsafe_code)]
+
+pub mod daemon;
+pub mod line;
+pub mod names;
+pub mod options;
