@@ -88,7 +88,7 @@ pub fn lock(prefix: &str, names: &'static Names, wait: bool) -> Supervise {
             &["unable to lock ", names.lock, ": ", msg::io_errstr(&e)],
         );
     }
-    let control = open_fifo(prefix, names.control);
+    let control = open_fifo(prefix, names.control, true);
     let control_w = sys::open_fifo_write(Path::new(names.control)).ok();
     Supervise {
         names,
@@ -104,7 +104,7 @@ impl Supervise {
     /// Makes and opens `ok`, which tells `sv` a runsv is listening; done
     /// after the first status is written, as runit does.
     pub fn open_ok(&mut self, prefix: &str) {
-        self.ok = Some(open_fifo(prefix, self.names.ok));
+        self.ok = Some(open_fifo(prefix, self.names.ok, false));
     }
 
     /// Writes `pid` (when it changed), `stat` and `status`. A failure is a
@@ -143,27 +143,23 @@ fn make_dir(dir: &str) {
     }
 }
 
-fn open_fifo(prefix: &str, path: &'static str) -> File {
+/// Makes and opens a FIFO for reading. `control` must really be one (a
+/// regular file would read as endless end-of-file); for `ok`, which is
+/// never read, runit does not check.
+fn open_fifo(prefix: &str, path: &'static str, must_be_fifo: bool) -> File {
     let p = Path::new(path);
     if let Err(e) = sys::mkfifo_if_missing(p, 0o600) {
         msg::fatal(
             prefix,
             111,
-            &["unable to create ", path, ": ", msg::io_errstr(&e)],
+            &["unable to mkfifo ", path, ": ", msg::io_errstr(&e)],
         );
     }
+    if must_be_fifo && !std::fs::metadata(p).is_ok_and(|m| m.file_type().is_fifo()) {
+        msg::fatal(prefix, 111, &[path, " exists but is not a fifo"]);
+    }
     match sys::open_fifo_read(p) {
-        Ok(f) => {
-            // A regular file here would read as endless end-of-file.
-            match f.metadata() {
-                Ok(m) if m.file_type().is_fifo() => f,
-                _ => msg::fatal(
-                    prefix,
-                    111,
-                    &["unable to open ", path, ": not a named pipe"],
-                ),
-            }
-        }
+        Ok(f) => f,
         Err(e) => msg::fatal(
             prefix,
             111,

@@ -336,6 +336,10 @@ fn startup_failures_match() {
         ("link", &|d: &Path| {
             std::os::unix::fs::symlink("/nonexistent/x/y", d.join("supervise")).unwrap()
         }),
+        ("controlfile", &|d: &Path| {
+            fs::create_dir_all(d.join("supervise")).unwrap();
+            fs::write(d.join("supervise/control"), "").unwrap();
+        }),
         ("logfile", &|d: &Path| {
             fs::create_dir_all(d.join("log")).unwrap();
             fs::write(d.join("log/supervise"), "").unwrap();
