@@ -29,7 +29,7 @@ pub struct Config {
     /// `t`: rotate a non-empty `current` after this many seconds; 0 never.
     pub timeout: u64,
     /// `!`: shell command each rotated file is fed through.
-    pub processor: Option<String>,
+    pub processor: Option<Vec<u8>>,
     /// `u`/`U`: where selected lines are also sent.
     pub udp: Option<SocketAddrV4>,
     /// `U`: send through UDP only, not to the log.
@@ -77,7 +77,7 @@ pub fn parse(text: &[u8]) -> (Config, Vec<String>) {
             b'n' => c.num = scan_num(arg),
             b'N' => c.min = scan_num(arg),
             b't' => c.timeout = scan_num(arg),
-            b'!' => c.processor = Some(String::from_utf8_lossy(arg).into_owned()),
+            b'!' => c.processor = Some(arg.to_vec()),
             b'p' => c.prefix = arg.to_vec(),
             b'+' => c.patterns.push((Action::Select, arg.to_vec())),
             b'-' => c.patterns.push((Action::Deselect, arg.to_vec())),
@@ -129,7 +129,7 @@ mod tests {
         let (c, w) = parse(text);
         assert!(w.is_empty());
         assert_eq!((c.size, c.num, c.min, c.timeout), (4096, 3, 1, 60));
-        assert_eq!(c.processor.as_deref(), Some("gzip"));
+        assert_eq!(c.processor.as_deref(), Some(&b"gzip"[..]));
         assert_eq!(c.udp, Some("127.0.0.1:5140".parse().unwrap()));
         assert!(!c.udp_only);
         assert_eq!(c.prefix, b"PFX: ");

@@ -63,13 +63,12 @@ impl State {
             .collect();
         let mut outs = Vec::new();
         for d in &self.opts.dirs {
-            let name = d.to_string_lossy().into_owned();
-            let (reopened, out) = match old.iter().position(|(l, _)| l.name == name) {
+            let (reopened, out) = match old.iter().position(|(l, _)| l.path.as_os_str() == d) {
                 Some(i) => {
                     let (mut l, out) = old.swap_remove(i);
                     (l.reopen(verbose).then_some(l), out)
                 }
-                None => (LogDir::open(&name, verbose), Vec::new()),
+                None => (LogDir::open(d, verbose), Vec::new()),
             };
             if let Some(l) = reopened {
                 self.logs.push(l);
@@ -171,7 +170,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         let wake = st.logs.iter().filter_map(LogDir::wake_at).min();
         let timeout = wake.map_or(-1, |w| {
             let ms = w.saturating_duration_since(Instant::now()).as_millis();
-            ms.min(i32::MAX as u128) as i32 + 1
+            ms.min(i32::MAX as u128 - 1) as i32 + 1
         });
         let mut fds = [
             sys::pollfd(pipe.fd(), sys::POLLIN),

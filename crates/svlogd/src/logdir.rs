@@ -8,9 +8,11 @@ use crate::stamp::rotated_name;
 use runit::msg;
 use runit::sys;
 use runit::tai64n::Tai64n;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::net::UdpSocket;
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -46,8 +48,10 @@ struct Processor {
 }
 
 pub struct LogDir {
+    /// The directory as given, for messages.
     pub name: String,
-    path: PathBuf,
+    /// The directory as given, for the file system.
+    pub path: PathBuf,
     _lock: File,
     pub cfg: Config,
     current: Option<File>,
@@ -73,8 +77,10 @@ fn open_append(path: &Path) -> io::Result<File> {
 impl LogDir {
     /// Opens (and locks) a log directory; warns and returns `None` when it
     /// cannot be used.
-    pub fn open(name: &str, verbose: bool) -> Option<LogDir> {
-        let path = PathBuf::from(name);
+    pub fn open(dir: &OsStr, verbose: bool) -> Option<LogDir> {
+        let path = PathBuf::from(dir);
+        let shown = dir.to_string_lossy();
+        let name: &str = &shown;
         if let Err(e) = File::open(&path) {
             warn(&[
                 "unable to open log directory: ",
@@ -249,6 +255,13 @@ impl LogDir {
                     None => return false,
                 };
                 match sys::write_fd(fd, &piece[w..]) {
+                    Ok(0) => {
+                        self.pause(
+                            "unable to write to current: ",
+                            &io::Error::from_raw_os_error(libc::EIO),
+                        );
+                        return false;
+                    }
                     Ok(n) => {
                         w += n;
                         *done += n;
@@ -369,8 +382,8 @@ impl LogDir {
             self.current = Some(f);
             self.size = 0;
             self.rotate_at = self.next_rotate_at();
-            self.start_queued(verbose);
             self.remove_oldest(verbose);
+            self.start_queued(verbose);
         }
         true
     }
@@ -499,7 +512,7 @@ impl LogDir {
         let spawned = sys::Spawn::new("/bin/sh")
             .argv0("sh")
             .arg("-c")
-            .arg(&cmd)
+            .arg(OsString::from_vec(cmd))
             .dir(&self.path)
             .fd(sys::raw(&fin), 0)
             .fd(sys::raw(&fout), 1)
