@@ -7,8 +7,10 @@ mod dgram;
 mod fdmove;
 mod fs;
 mod inotify;
+mod launch;
 mod power;
 mod process;
+mod proctitle;
 pub mod procstate;
 mod signals;
 
@@ -16,8 +18,10 @@ pub use dgram::*;
 pub use fdmove::*;
 pub use fs::*;
 pub use inotify::*;
+pub use launch::*;
 pub use power::*;
 pub use process::*;
+pub use proctitle::*;
 pub use signals::*;
 
 use std::io;
