@@ -19,11 +19,12 @@ pub enum Request {
     Usage,
 }
 
-/// Only the first argument counts, as with runit's init.
+/// Only the first character of the first argument counts, as with
+/// runit's init (`init 0x` halts, `init 60` reboots).
 pub fn parse(args: &[OsString]) -> Request {
-    match args.get(1).map(|a| a.as_bytes()) {
-        Some(b"0") => Request::Halt,
-        Some(b"6") => Request::Reboot,
+    match args.get(1).and_then(|a| a.as_bytes().first()) {
+        Some(b'0') => Request::Halt,
+        Some(b'6') => Request::Reboot,
         _ => Request::Usage,
     }
 }
@@ -60,6 +61,7 @@ fn become_runit() -> ! {
         .arg0("runit")
         .exec();
     let why = runit::msg::io_errstr(&err);
+    crate::runit::console_to(&[1, 2]);
     runit::msg::warn(FATAL, &["unable to start runit: ", why]);
     crate::runit::main()
 }
@@ -111,7 +113,10 @@ mod tests {
         assert_eq!(parse(&args(&["init", "0", "6"])), Request::Halt);
         assert_eq!(parse(&args(&["init"])), Request::Usage);
         assert_eq!(parse(&args(&["init", "1"])), Request::Usage);
-        assert_eq!(parse(&args(&["init", "00"])), Request::Usage);
+        assert_eq!(parse(&args(&["init", "00"])), Request::Halt);
+        assert_eq!(parse(&args(&["init", "6x"])), Request::Reboot);
+        assert_eq!(parse(&args(&["init", " 0"])), Request::Usage);
+        assert_eq!(parse(&args(&["init", ""])), Request::Usage);
         assert_eq!(parse(&args(&[])), Request::Usage);
     }
 }

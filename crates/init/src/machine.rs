@@ -217,7 +217,7 @@ impl Machine {
                     ),
                 ));
                 if child != Child::CtrlAltDel {
-                    self.deadline = Some(now + GRACE_MS);
+                    self.deadline = Some(now.saturating_add(GRACE_MS));
                 }
             }
             Event::Exited { pid, status } => self.exited(pid, status, now, &mut out),
@@ -338,7 +338,7 @@ impl Machine {
                     });
                     self.phase = Phase::Two { pid: None };
                     self.restarting = true;
-                    self.deadline = Some(now + GRACE_MS);
+                    self.deadline = Some(now.saturating_add(GRACE_MS));
                 } else {
                     out.push(say(Kind::Info, format!("leave stage: {STAGE2}")));
                     self.reason = Reason::Ended;
@@ -379,7 +379,7 @@ impl Machine {
                     sig: libc::SIGTERM,
                 });
                 self.phase = Phase::StoppingTwo { pid };
-                self.deadline = Some(now + GRACE_MS);
+                self.deadline = Some(now.saturating_add(GRACE_MS));
             }
             // Stage 2 is between runs (restart pause): straight on.
             _ => {

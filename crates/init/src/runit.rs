@@ -28,7 +28,7 @@ fn say(kind: Kind, text: &str) {
 /// Points `fds` at /dev/console (write-only, non-blocking, so a stuck
 /// console never blocks PID 1). Keeps the old descriptors when the console
 /// cannot be opened (a container without one).
-fn console_to(fds: &[RawFd]) {
+pub(crate) fn console_to(fds: &[RawFd]) {
     let Ok(f) = sys::open_with(paths::CONSOLE.as_ref(), false, true, libc::O_NONBLOCK) else {
         return;
     };
