@@ -1,3 +1,6 @@
+//! sv: control and report on services supervised by runsv (see lib.rs).
+#![deny(unsafe_code)]
+
 fn main() {
-    runit::msg::fatal("sv", 100, &["not built yet"]);
+    std::process::exit(sv::run(std::env::args_os().collect()));
 }

@@ -1,0 +1,179 @@
+//! Renders one `supervise/status` record as sv prints it:
+//! `run: cron: (pid 2033) 2s, normally down, paused, want down, got TERM`.
+//!
+//! runit keys every flag on the pid, not on the state byte, and prints the
+//! `(pid N)` part whenever the state byte is not 0; we keep both quirks so
+//! that output matches for any record, including odd ones.
+
+use runit::status::{Status, STATUS_LEN};
+use runit::tai64n::Tai64n;
+
+/// What LSB `status` reports for the main service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Liveness {
+    Running,
+    Down,
+}
+
+/// Formats a status line (without newline) for `name`.
+pub fn status_line(name: &str, raw: &[u8; STATUS_LEN], normally_down: bool, now: Tai64n) -> String {
+    let st = Status::decode(raw).unwrap_or_default();
+    let state = raw[19];
+    let mut s = String::with_capacity(64 + name.len());
+    s.push_str(match state {
+        0 => "down: ",
+        1 => "run: ",
+        2 => "finish: ",
+        _ => "",
+    });
+    s.push_str(name);
+    s.push_str(": ");
+    if state != 0 {
+        s.push_str("(pid ");
+        s.push_str(&st.pid.to_string());
+        s.push_str(") ");
+    }
+    s.push_str(&st.since.secs_until(&now).to_string());
+    s.push('s');
+    let running = st.pid != 0;
+    if !running && !normally_down {
+        s.push_str(", normally up");
+    }
+    if running && normally_down {
+        s.push_str(", normally down");
+    }
+    if running && st.paused {
+        s.push_str(", paused");
+    }
+    if !running && st.wants_up() {
+        s.push_str(", want up");
+    }
+    if running && st.wants_down() {
+        s.push_str(", want down");
+    }
+    if running && st.term_sent {
+        s.push_str(", got TERM");
+    }
+    s
+}
+
+/// Whether a record counts as running for LSB `status` (a pid is set).
+pub fn liveness(raw: &[u8; STATUS_LEN]) -> Liveness {
+    match Status::decode(raw) {
+        Some(st) if st.pid != 0 => Liveness::Running,
+        _ => Liveness::Down,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runit::status::RunState;
+
+    const NOW: i64 = 1_795_659_380;
+
+    fn rec(age: i64, pid: u32, paused: bool, want: u8, term: bool, state: u8) -> [u8; 20] {
+        let st = Status {
+            since: Tai64n::from_unix(NOW - age, 5),
+            pid,
+            paused,
+            want,
+            term_sent: term,
+            state: RunState::from_byte(state),
+        };
+        let mut raw = st.encode();
+        raw[19] = state;
+        raw
+    }
+
+    fn line(r: [u8; 20], down_file: bool) -> String {
+        status_line("x", &r, down_file, Tai64n::from_unix(NOW, 0))
+    }
+
+    // Expected lines were produced by Debian's sv 2.1.2 on the same records.
+    #[test]
+    fn matches_runit_for_each_flag() {
+        let cases: [([u8; 20], bool, &str); 13] = [
+            (
+                rec(5, 0, false, b'u', false, 0),
+                false,
+                "down: x: 5s, normally up, want up",
+            ),
+            (
+                rec(5, 0, false, b'd', false, 0),
+                false,
+                "down: x: 5s, normally up",
+            ),
+            (
+                rec(5, 0, true, b'u', false, 0),
+                false,
+                "down: x: 5s, normally up, want up",
+            ),
+            (
+                rec(5, 123, true, b'd', true, 1),
+                false,
+                "run: x: (pid 123) 5s, paused, want down, got TERM",
+            ),
+            (
+                rec(5, 123, false, b'u', false, 2),
+                false,
+                "finish: x: (pid 123) 5s",
+            ),
+            (
+                rec(5, 123, false, b'd', false, 2),
+                false,
+                "finish: x: (pid 123) 5s, want down",
+            ),
+            (
+                rec(5, 0, false, b'x', false, 7),
+                false,
+                "x: (pid 0) 5s, normally up",
+            ),
+            (rec(5, 77, false, b'u', false, 0), false, "down: x: 5s"),
+            (
+                rec(5, 0, false, b'u', false, 1),
+                false,
+                "run: x: (pid 0) 5s, normally up, want up",
+            ),
+            (
+                rec(-5, 1, false, b'u', false, 1),
+                false,
+                "run: x: (pid 1) 0s",
+            ),
+            (
+                rec(5, 0, false, b'u', false, 0),
+                true,
+                "down: x: 5s, want up",
+            ),
+            (
+                rec(5, 123, false, b'u', false, 1),
+                true,
+                "run: x: (pid 123) 5s, normally down",
+            ),
+            (
+                rec(5, 123, false, b'd', false, 1),
+                true,
+                "run: x: (pid 123) 5s, normally down, want down",
+            ),
+        ];
+        for (r, down, want) in cases {
+            assert_eq!(line(r, down), want);
+        }
+    }
+
+    #[test]
+    fn zero_record_reads_as_epoch() {
+        let l = status_line("x", &[0; 20], false, Tai64n::from_unix(NOW, 0));
+        let expect = format!("down: x: {}s, normally up", Tai64n::from_unix(NOW, 0).secs);
+        assert_eq!(l, expect);
+    }
+
+    #[test]
+    fn lsb_liveness_follows_pid() {
+        assert_eq!(
+            liveness(&rec(5, 77, false, b'u', false, 0)),
+            Liveness::Running
+        );
+        assert_eq!(liveness(&rec(5, 0, false, b'u', false, 1)), Liveness::Down);
+    }
+}

@@ -1,0 +1,297 @@
+//! One service directory as sv sees it: where it is, whether a runsv
+//! controls it (`supervise/ok`), its status record, its control FIFO, its
+//! `./check` script, and the status report with the appendant log.
+//!
+//! sv never changes its working directory: paths are joined instead, and
+//! the directory is checked first so that errors read as runit's
+//! ("unable to change to service directory: ...").
+
+use crate::exitcode::Outcome;
+use crate::render;
+use runit::msg::io_errstr;
+use runit::status::STATUS_LEN;
+use runit::svdir::{CHECK, CONTROL_FIFO, DOWN, LOG, OK_FIFO, STATUS, SUPERVISE};
+use runit::sys;
+use runit::tai64n::Tai64n;
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+/// Why a service could not be reached, as sv words it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// `fail: NAME: <text>`
+    Fail(String),
+    /// `warning: NAME: <text>`
+    Warn(String),
+    /// `fail: NAME: runsv not running` (no reader on `supervise/ok`).
+    NotRunning,
+}
+
+impl Problem {
+    fn warn(what: &str, e: &io::Error) -> Problem {
+        Problem::Warn(format!("{what}: {}", io_errstr(e)))
+    }
+
+    /// The whole line, without newline.
+    pub fn line(&self, name: &str) -> String {
+        match self {
+            Problem::Fail(t) => format!("fail: {name}: {t}"),
+            Problem::Warn(t) => format!("warning: {name}: {t}"),
+            Problem::NotRunning => format!("fail: {name}: runsv not running"),
+        }
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Problem::Warn(_) => Outcome::Unknown,
+            Problem::Fail(_) | Problem::NotRunning => Outcome::Fail,
+        }
+    }
+}
+
+/// Where a service named on the command line lives: names starting with
+/// `.` or `/` or ending with `/` are taken as paths, others are looked up
+/// in the services directory. `None` when that cannot name a directory.
+pub fn locate(name: &OsStr, svdir: &OsStr) -> Option<PathBuf> {
+    let b = name.as_bytes();
+    if b.first().is_some_and(|&c| c == b'.' || c == b'/') || b.last() == Some(&b'/') {
+        return Some(PathBuf::from(name));
+    }
+    if b.is_empty() || svdir.is_empty() {
+        return None;
+    }
+    Some(PathBuf::from(svdir).join(name))
+}
+
+/// A service directory (or its `log/`), with the name sv prints for it.
+#[derive(Debug)]
+pub struct Service {
+    pub name: String,
+    pub dir: PathBuf,
+}
+
+impl Service {
+    /// Finds the service directory; fails as runit's chdir would.
+    pub fn open(name: &OsStr, svdir: &OsStr) -> Result<Service, Problem> {
+        let shown = String::from_utf8_lossy(name.as_bytes()).into_owned();
+        let fail = |e: &io::Error| {
+            Problem::Fail(format!(
+                "unable to change to service directory: {}",
+                io_errstr(e)
+            ))
+        };
+        let dir =
+            locate(name, svdir).ok_or_else(|| fail(&io::Error::from_raw_os_error(libc::ENOENT)))?;
+        match std::fs::metadata(&dir) {
+            Ok(m) if m.is_dir() => Ok(Service { name: shown, dir }),
+            Ok(_) => Err(fail(&io::Error::from_raw_os_error(libc::ENOTDIR))),
+            Err(e) => Err(fail(&e)),
+        }
+    }
+
+    fn log(&self) -> Service {
+        Service {
+            name: format!("{}/{LOG}", self.name),
+            dir: self.dir.join(LOG),
+        }
+    }
+
+    pub fn supervise_dir(&self) -> PathBuf {
+        self.dir.join(SUPERVISE)
+    }
+
+    /// Opens `supervise/ok` for writing: succeeds only while a runsv holds
+    /// it open for reading. The descriptor reports POLLERR once it exits.
+    pub fn probe(&self) -> Result<File, Problem> {
+        sys::open_fifo_write(&self.dir.join(OK_FIFO)).map_err(|e| {
+            if e.raw_os_error() == Some(libc::ENXIO) {
+                Problem::NotRunning
+            } else {
+                Problem::warn("unable to open supervise/ok", &e)
+            }
+        })
+    }
+
+    /// Reads the 20-byte status record.
+    pub fn read_status(&self) -> Result<[u8; STATUS_LEN], Problem> {
+        let mut f = sys::open_with(&self.dir.join(STATUS), true, false, libc::O_NONBLOCK)
+            .map_err(|e| Problem::warn("unable to open supervise/status", &e))?;
+        let mut raw = [0u8; STATUS_LEN];
+        let mut n = 0;
+        while n < STATUS_LEN {
+            match f.read(&mut raw[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Problem::warn("unable to read supervise/status", &e)),
+            }
+        }
+        if n < STATUS_LEN {
+            return Err(Problem::Warn(
+                "unable to read supervise/status: bad format".into(),
+            ));
+        }
+        Ok(raw)
+    }
+
+    /// Probes for runsv, then reads the record.
+    pub fn current(&self) -> Result<[u8; STATUS_LEN], Problem> {
+        self.probe()?;
+        self.read_status()
+    }
+
+    /// Writes the control bytes in one write.
+    pub fn send(&self, acts: &[u8]) -> Result<(), Problem> {
+        let mut f = sys::open_fifo_write(&self.dir.join(CONTROL_FIFO))
+            .map_err(|e| Problem::warn("unable to open supervise/control", &e))?;
+        f.write_all(acts)
+            .map_err(|e| Problem::warn("unable to write to supervise/control", &e))
+    }
+
+    pub fn normally_down(&self) -> bool {
+        self.dir.join(DOWN).exists()
+    }
+
+    /// The status line for a record of this service.
+    pub fn line(&self, raw: &[u8; STATUS_LEN], now: Tai64n) -> String {
+        render::status_line(&self.name, raw, self.normally_down(), now)
+    }
+
+    /// The `status` command's line (with newline) for this service and its
+    /// log, the main service's outcome, and whether the log part was fine.
+    pub fn status_report(&self) -> (String, Outcome, bool) {
+        let raw = match self.current() {
+            Ok(raw) => raw,
+            Err(p) => return (p.line(&self.name) + "\n", p.outcome(), true),
+        };
+        let now = Tai64n::now();
+        let mut line = self.line(&raw, now);
+        let main = Outcome::Ok(Some(render::liveness(&raw)));
+        let log = self.log();
+        let log_dir = match std::fs::metadata(&log.dir) {
+            Ok(m) if m.is_dir() => Ok(()),
+            Ok(_) => Err(io::Error::from_raw_os_error(libc::ENOTDIR)),
+            Err(e) => Err(e),
+        };
+        let mut log_ok = true;
+        match log_dir {
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            Err(e) => {
+                log_ok = false;
+                line.push_str("; ");
+                line.push_str(&Problem::warn("unable to change directory", &e).line(&log.name));
+            }
+            Ok(()) => {
+                line.push_str("; ");
+                match log.current() {
+                    Ok(raw) => {
+                        line.push_str(&render::status_line(LOG, &raw, log.normally_down(), now));
+                    }
+                    Err(p) => {
+                        log_ok = false;
+                        line.push_str(&p.line(&log.name));
+                    }
+                }
+            }
+        }
+        line.push('\n');
+        (line, main, log_ok)
+    }
+
+    /// Runs `./check` in the service directory, if there is one: the
+    /// service counts as available when it exits 0. Like runit, a check
+    /// that cannot be executed is reported and then ignored.
+    pub fn check_passes(&self) -> bool {
+        let path = self.dir.join(CHECK);
+        if let Err(e) = std::fs::symlink_metadata(&path) {
+            if e.raw_os_error() == Some(libc::ENOENT) {
+                return true;
+            }
+        }
+        // Its output must not mix with sv's report: stdout goes nowhere.
+        let devnull = File::options().write(true).open("/dev/null");
+        let mut spawn = sys::Spawn::new("./check").dir(&self.dir);
+        if let Ok(f) = &devnull {
+            spawn = spawn.fd(sys::raw(f), 1);
+        }
+        let shown = format!("{}/{CHECK}", self.name);
+        match spawn.spawn() {
+            Err(e) => {
+                eprint_line(&format!(
+                    "warning: unable to fork for {shown}: {}",
+                    io_errstr(&e)
+                ));
+                false
+            }
+            Ok(child) => {
+                let status = sys::wait_pid(child.pid);
+                if let Some(e) = child.exec_error {
+                    if e.raw_os_error() != Some(libc::ENOENT) {
+                        eprint_line(&format!(
+                            "warning: unable to run {shown}: {}",
+                            io_errstr(&e)
+                        ));
+                    }
+                    return true;
+                }
+                match status {
+                    Ok(ws) => ws.exit_code() == Some(0),
+                    Err(e) => {
+                        eprint_line(&format!(
+                            "warning: unable to wait for child {shown}: {}",
+                            io_errstr(&e)
+                        ));
+                        false
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Writes one line to stderr in one write.
+fn eprint_line(s: &str) {
+    let mut b = String::with_capacity(s.len() + 1);
+    b.push_str(s);
+    b.push('\n');
+    let _ = io::stderr().write_all(b.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loc(name: &str, svdir: &str) -> Option<PathBuf> {
+        locate(OsStr::new(name), OsStr::new(svdir))
+    }
+
+    #[test]
+    fn names_are_paths_or_looked_up() {
+        assert_eq!(
+            loc("cron", "/etc/service/"),
+            Some(PathBuf::from("/etc/service/cron"))
+        );
+        assert_eq!(loc("cron", "/srv"), Some(PathBuf::from("/srv/cron")));
+        assert_eq!(loc("./cron", "/srv"), Some(PathBuf::from("./cron")));
+        assert_eq!(loc("/x/cron", "/srv"), Some(PathBuf::from("/x/cron")));
+        assert_eq!(loc("s/cron/", "/srv"), Some(PathBuf::from("s/cron/")));
+        assert_eq!(loc("s/cron", "rel"), Some(PathBuf::from("rel/s/cron")));
+        assert_eq!(loc("cron", ""), None);
+        assert_eq!(loc("", "/srv"), None);
+    }
+
+    #[test]
+    fn problem_lines() {
+        assert_eq!(Problem::NotRunning.line("x"), "fail: x: runsv not running");
+        let e = io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(
+            Problem::warn("unable to open supervise/ok", &e).line("x"),
+            "warning: x: unable to open supervise/ok: file does not exist"
+        );
+        assert_eq!(Problem::NotRunning.outcome(), Outcome::Fail);
+        assert_eq!(Problem::Warn(String::new()).outcome(), Outcome::Unknown);
+    }
+}

@@ -1,0 +1,212 @@
+//! Waiting for commands to take effect, on the change itself.
+//!
+//! runit's sv re-reads every status every 420 ms. We sleep in poll(2) on
+//! an inotify watch of each `supervise/` directory (runsv replaces
+//! `status` by rename: IN_MOVED_TO; or rewrites it: IN_CLOSE_WRITE) and on
+//! a write descriptor of each `supervise/ok` FIFO, which reports POLLERR
+//! the moment runsv exits. Every wake-up re-reads the records and applies
+//! the conditions of [`crate::cond`]. Without inotify we fall back to
+//! polling the records every few milliseconds.
+
+use crate::command::Control;
+use crate::cond::{self, Verdict};
+use crate::exitcode::{Outcome, Tally};
+use crate::service::{Problem, Service};
+use crate::Out;
+use runit::status::{Status, STATUS_LEN};
+use runit::sys::{self, Inotify};
+use runit::tai64n::Tai64n;
+use std::fs::File;
+use std::time::{Duration, Instant};
+
+/// How often records are re-read when a directory cannot be watched.
+const POLL_FALLBACK: Duration = Duration::from_millis(10);
+/// First and longest delay before a failing `./check` runs again.
+const CHECK_RETRY_MIN: Duration = Duration::from_millis(10);
+const CHECK_RETRY_MAX: Duration = Duration::from_millis(250);
+
+const WATCH_MASK: u32 =
+    sys::IN_MOVED_TO | sys::IN_CLOSE_WRITE | sys::IN_DELETE_SELF | sys::IN_MOVE_SELF;
+
+/// A service whose command has been sent and not yet taken effect.
+pub struct Pending {
+    svc: Service,
+    before: Status,
+    last: [u8; STATUS_LEN],
+    ok_fd: Option<File>,
+    wd: Option<i32>,
+    next_check: Option<Instant>,
+    check_delay: Duration,
+}
+
+impl Pending {
+    /// `before` is the record read just before the command was sent;
+    /// `ok_fd` the descriptor from [`Service::probe`].
+    pub fn new(svc: Service, before: [u8; STATUS_LEN], ok_fd: File) -> Pending {
+        Pending {
+            svc,
+            before: Status::decode(&before).unwrap_or_default(),
+            last: before,
+            ok_fd: Some(ok_fd),
+            wd: None,
+            next_check: None,
+            check_delay: CHECK_RETRY_MIN,
+        }
+    }
+
+    /// One look at the service: `Some((line, outcome))` once it is settled.
+    fn step(&mut self, ctl: &Control) -> Option<(String, Outcome)> {
+        match self.svc.probe() {
+            Err(Problem::NotRunning) if ctl.is_exit() => {
+                return Some((
+                    format!("ok: {}: runsv not running\n", self.svc.name),
+                    Outcome::Ok(None),
+                ));
+            }
+            Err(p) => return Some((p.line(&self.svc.name) + "\n", p.outcome())),
+            Ok(fd) => {
+                if self.ok_fd.is_none() {
+                    self.ok_fd = Some(fd);
+                }
+            }
+        }
+        let raw = match self.svc.read_status() {
+            Ok(raw) => raw,
+            Err(p) => return Some((p.line(&self.svc.name) + "\n", p.outcome())),
+        };
+        self.last = raw;
+        let cur = Status::decode(&raw).unwrap_or_default();
+        let done = match cond::verdict(ctl.conditions(), &self.before, &cur) {
+            Verdict::NotYet => false,
+            Verdict::Done => true,
+            Verdict::DoneIfCheck => {
+                let now = Instant::now();
+                if self.next_check.is_some_and(|t| now < t) {
+                    false
+                } else if self.svc.check_passes() {
+                    true
+                } else {
+                    self.next_check = Some(Instant::now() + self.check_delay);
+                    self.check_delay = (self.check_delay * 2).min(CHECK_RETRY_MAX);
+                    false
+                }
+            }
+        };
+        done.then(|| {
+            let line = format!("ok: {}\n", self.svc.line(&raw, Tai64n::now()));
+            (line, Outcome::Ok(None))
+        })
+    }
+}
+
+/// Milliseconds for poll(2), rounded up; -1 waits forever.
+fn poll_ms(d: Option<Duration>) -> i32 {
+    match d {
+        None => -1,
+        Some(d) => {
+            let ms = d.as_nanos().div_ceil(1_000_000);
+            i32::try_from(ms).unwrap_or(i32::MAX)
+        }
+    }
+}
+
+/// Waits until every pending service has settled or `deadline` passed
+/// (`None`: no deadline), printing `ok:`, `fail:`, `warning:`,
+/// `timeout:` or `kill:` lines in the order services settle.
+pub fn wait_all(
+    mut pending: Vec<Pending>,
+    ctl: &Control,
+    deadline: Option<Instant>,
+    tally: &mut Tally,
+    out: &mut Out,
+) {
+    let ino = Inotify::new().ok();
+    loop {
+        pending.retain_mut(|p| match p.step(ctl) {
+            Some((line, outcome)) => {
+                out.line(&line);
+                tally.record(outcome);
+                false
+            }
+            None => true,
+        });
+        if pending.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            let word = if ctl.kill { "kill" } else { "timeout" };
+            let tnow = Tai64n::now();
+            for p in &pending {
+                out.line(&format!("{word}: {}\n", p.svc.line(&p.last, tnow)));
+                tally.record(Outcome::Fail);
+                if ctl.kill {
+                    if let Err(e) = p.svc.send(b"k") {
+                        out.line(&(e.line(&p.svc.name) + "\n"));
+                    }
+                }
+            }
+            return;
+        }
+
+        let mut sleep = deadline.map(|d| d - now);
+        let mut shorten = |d: Duration| sleep = Some(sleep.map_or(d, |s| s.min(d)));
+        for p in pending.iter_mut() {
+            if p.wd.is_none() {
+                p.wd = ino
+                    .as_ref()
+                    .and_then(|i| i.add_watch(&p.svc.supervise_dir(), WATCH_MASK).ok());
+            }
+            if p.wd.is_none() {
+                shorten(POLL_FALLBACK);
+            }
+            if let Some(t) = p.next_check {
+                shorten(t.saturating_duration_since(now));
+            }
+        }
+
+        let mut fds = Vec::with_capacity(pending.len() + 1);
+        if let Some(i) = &ino {
+            fds.push(sys::pollfd(i.fd(), sys::POLLIN));
+        }
+        let first_ok = fds.len();
+        for p in &pending {
+            // events 0: POLLERR (no reader left, runsv gone) is always reported.
+            let fd = p.ok_fd.as_ref().map_or(-1, sys::raw);
+            fds.push(sys::pollfd(fd, 0));
+        }
+        if sys::poll(&mut fds, poll_ms(sleep)).is_err() {
+            // Should not happen; do not spin.
+            std::thread::sleep(POLL_FALLBACK);
+        }
+        for (p, f) in pending.iter_mut().zip(&fds[first_ok..]) {
+            if f.revents & (sys::POLLERR | sys::POLLHUP) != 0 {
+                // Re-opened on the next look, at a runsv that may be new.
+                p.ok_fd = None;
+            }
+        }
+        if let Some(i) = &ino {
+            for ev in i.drain().unwrap_or_default() {
+                if ev.mask & (sys::IN_IGNORED | sys::IN_DELETE_SELF | sys::IN_MOVE_SELF) != 0 {
+                    for p in pending.iter_mut().filter(|p| p.wd == Some(ev.wd)) {
+                        p.wd = None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_timeouts_round_up() {
+        assert_eq!(poll_ms(None), -1);
+        assert_eq!(poll_ms(Some(Duration::ZERO)), 0);
+        assert_eq!(poll_ms(Some(Duration::from_micros(1))), 1);
+        assert_eq!(poll_ms(Some(Duration::from_millis(420))), 420);
+        assert_eq!(poll_ms(Some(Duration::from_secs(u64::MAX))), i32::MAX);
+    }
+}
