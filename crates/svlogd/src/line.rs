@@ -139,10 +139,14 @@ impl Engine {
                     continue;
                 }
             }
-            let look = avail.len().min(self.linemax.saturating_add(1));
+            // As runit: a line is long when its first `linemax` bytes hold
+            // no newline, even if the newline comes right after them.
+            let look = avail.len().min(self.linemax);
             let (n, line, complete) = match find_newline(&avail[..look]) {
                 Some(i) => (i + 1, &avail[..i], true),
-                None if avail.len() > self.linemax => (self.linemax, &avail[..self.linemax], false),
+                None if avail.len() >= self.linemax => {
+                    (self.linemax, &avail[..self.linemax], false)
+                }
                 None if eof => (avail.len(), avail, true),
                 None => break,
             };
@@ -292,9 +296,9 @@ mod tests {
     #[test]
     fn long_lines_are_judged_by_their_head() {
         let mut e = engine(&["-l", "5", "-r", "#"], &[b"e*\n"]);
-        e.feed(b"\x01bcdefg\x01h\nok\n", false, &mut clock());
-        assert_eq!(e.targets[0].out, b"#bcdefg\x01h\nok\n");
-        assert_eq!(e.stderr, b"#bcde...\nok\n");
+        e.feed(b"\x01bcdefg\x01h\nok\nabcde\n", false, &mut clock());
+        assert_eq!(e.targets[0].out, b"#bcdefg\x01h\nok\nabcde\n");
+        assert_eq!(e.stderr, b"#bcde...\nok\nabcde...\n");
         // Split across reads, the rest still follows the head's fate.
         let mut e = engine(&["-l", "3"], &[b"-abc\n"]);
         e.feed(b"abcdef", false, &mut clock());

@@ -128,7 +128,7 @@ fn patterns_prefix_and_stderr() {
         &["-l", "5", "log"],
         &["log"],
         Some("e*\n"),
-        "abcdefghijklmnop\nab\n",
+        "abcdefghijklmnop\nab\nabcde\nabcd\n",
     );
     for pat in ["*lo", "he+lo", "h*o", "*ll*", "h*l+o", "hello*", "*"] {
         let c = format!("-{pat}\n");
