@@ -22,7 +22,10 @@ const BATCH: usize = 64;
 
 /// Runs socklog with its command line; returns only on usage errors.
 pub fn main(args: Vec<OsString>) -> i32 {
-    let argv0 = args.first().cloned().unwrap_or_else(|| OsString::from(PROG));
+    let argv0 = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| OsString::from(PROG));
     let cfg = match options::parse(&args) {
         Parsed::Run(cfg) => cfg,
         Parsed::Illegal(c) => {

@@ -188,10 +188,7 @@ mod tests {
         assert_eq!(dg(b"<13>hi", Raw::Also, None), b"<13>hi\nuser.notice: hi\n");
         assert_eq!(dg(b"<13>hi", Raw::Only, ip), b"<13>hi\n");
         assert_eq!(dg(b"<13>hi", Raw::No, ip), b"127.0.0.1: user.notice: hi\n");
-        assert_eq!(
-            dg(b"nopri\n", Raw::Also, ip),
-            b"nopri\n127.0.0.1: nopri\n"
-        );
+        assert_eq!(dg(b"nopri\n", Raw::Also, ip), b"nopri\n127.0.0.1: nopri\n");
     }
 
     #[test]

@@ -28,7 +28,11 @@ pub fn parse_pri(msg: &[u8]) -> Option<Pri> {
     if msg.first() != Some(&b'<') {
         return None;
     }
-    let digits = msg[1..].iter().take(4).take_while(|b| b.is_ascii_digit()).count();
+    let digits = msg[1..]
+        .iter()
+        .take(4)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     if !(1..=3).contains(&digits) || msg.get(1 + digits) != Some(&b'>') {
         return None;
     }

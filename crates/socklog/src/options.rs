@@ -62,7 +62,9 @@ pub fn parse(args: &[OsString]) -> Parsed {
         ),
         Some(b"inet") if rest.len() <= 3 => Mode::Inet {
             ip: rest.get(1).map_or(b"0".to_vec(), |a| a.clone().into_vec()),
-            port: rest.get(2).map_or(b"514".to_vec(), |a| a.clone().into_vec()),
+            port: rest
+                .get(2)
+                .map_or(b"514".to_vec(), |a| a.clone().into_vec()),
         },
         Some(b"ucspi") => Mode::Ucspi(rest[1..].to_vec()),
         Some(_) => return Parsed::Usage,
@@ -78,9 +80,9 @@ pub fn parse(args: &[OsString]) -> Parsed {
 /// long), and how many there were; `("nobody") -> (0, 0)`.
 pub fn scan_ulong(s: &[u8]) -> (u64, usize) {
     let n = s.iter().take_while(|b| b.is_ascii_digit()).count();
-    let v = s[..n]
-        .iter()
-        .fold(0u64, |v, d| v.wrapping_mul(10).wrapping_add(u64::from(d - b'0')));
+    let v = s[..n].iter().fold(0u64, |v, d| {
+        v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'))
+    });
     (v, n)
 }
 

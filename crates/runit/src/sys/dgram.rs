@@ -1,6 +1,7 @@
-//! Datagram sockets for log daemons: binding unix and UDP sockets with
-//! plain errno results, and receiving many datagrams per system call
-//! (`recvmmsg(2)`) into fixed-size buffers, each with its IPv4 sender.
+//! Sockets and fifos for log daemons: binding unix and UDP datagram
+//! sockets with plain errno results, receiving many datagrams per system
+//! call (`recvmmsg(2)`) into fixed-size buffers, each with its IPv4
+//! sender, and creating a notification fifo.
 
 use super::cvt;
 use std::io;
@@ -43,6 +44,14 @@ pub fn bind_inet(fd: RawFd, ip: Ipv4Addr, port: u16) -> io::Result<()> {
     let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
     // SAFETY: sa is a valid sockaddr_in of `len` bytes.
     cvt(unsafe { libc::bind(fd, (&sa as *const libc::sockaddr_in).cast(), len) }).map(drop)
+}
+
+/// mkfifo(2); an existing path is an error (EEXIST).
+pub fn mkfifo(path: &Path, mode: u32) -> io::Result<()> {
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: c is a valid NUL-terminated path.
+    cvt(unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) }).map(drop)
 }
 
 /// Sets the umask, returning the old one.
