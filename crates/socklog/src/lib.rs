@@ -4,6 +4,7 @@
 //! ([`daemon`]).
 #![deny(unsafe_code)]
 
+pub mod check;
 pub mod conf;
 pub mod daemon;
 pub mod line;

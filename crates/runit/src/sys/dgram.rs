@@ -22,6 +22,17 @@ pub fn dgram_socket(inet: bool) -> io::Result<OwnedFd> {
 /// bind(2) to a unix socket path; a path longer than `sun_path` is cut to
 /// fit, as `strncpy` into the address would.
 pub fn bind_unix(fd: RawFd, path: &Path) -> io::Result<()> {
+    unix_addr_call(fd, path, libc::bind)
+}
+
+/// connect(2) to a unix socket path, cut to fit as in [`bind_unix`].
+pub fn connect_unix(fd: RawFd, path: &Path) -> io::Result<()> {
+    unix_addr_call(fd, path, libc::connect)
+}
+
+type AddrCall = unsafe extern "C" fn(libc::c_int, *const libc::sockaddr, libc::socklen_t) -> libc::c_int;
+
+fn unix_addr_call(fd: RawFd, path: &Path, call: AddrCall) -> io::Result<()> {
     // SAFETY: an all-zero sockaddr_un is valid.
     let mut sa: libc::sockaddr_un = unsafe { std::mem::zeroed() };
     sa.sun_family = libc::AF_UNIX as libc::sa_family_t;
@@ -31,7 +42,7 @@ pub fn bind_unix(fd: RawFd, path: &Path) -> io::Result<()> {
     }
     let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
     // SAFETY: sa is a valid sockaddr_un of `len` bytes.
-    cvt(unsafe { libc::bind(fd, (&sa as *const libc::sockaddr_un).cast(), len) }).map(drop)
+    cvt(unsafe { call(fd, (&sa as *const libc::sockaddr_un).cast(), len) }).map(drop)
 }
 
 /// bind(2) to an IPv4 address and port.
