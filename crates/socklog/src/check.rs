@@ -8,7 +8,10 @@ use std::path::PathBuf;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Parsed {
     /// Connect to this socket; `verbose` reports success too.
-    Check { verbose: bool, socket: PathBuf },
+    Check {
+        verbose: bool,
+        socket: PathBuf,
+    },
     Illegal(u8),
     Usage,
 }
@@ -27,9 +30,10 @@ pub fn parse(args: &[OsString]) -> Parsed {
     let rest = &args[opts.optind().min(args.len())..];
     let socket = match rest.first().map(|a| a.as_bytes()) {
         None => PathBuf::from(crate::options::DEFAULT_SOCKET),
-        Some(b"unix") => rest
-            .get(1)
-            .map_or_else(|| PathBuf::from(crate::options::DEFAULT_SOCKET), PathBuf::from),
+        Some(b"unix") => rest.get(1).map_or_else(
+            || PathBuf::from(crate::options::DEFAULT_SOCKET),
+            PathBuf::from,
+        ),
         Some(_) => return Parsed::Usage,
     };
     Parsed::Check { verbose, socket }

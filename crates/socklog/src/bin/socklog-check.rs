@@ -24,11 +24,24 @@ fn main() {
         }
         Parsed::Usage => usage(&argv0),
     };
-    let sock = runit::sys::dgram_socket(false)
-        .unwrap_or_else(|e| msg::fatal(PROG, 111, &["unable to create socket: ", msg::io_errstr(&e)]));
+    let sock = runit::sys::dgram_socket(false).unwrap_or_else(|e| {
+        msg::fatal(
+            PROG,
+            111,
+            &["unable to create socket: ", msg::io_errstr(&e)],
+        )
+    });
     let path = String::from_utf8_lossy(socket.as_os_str().as_bytes()).into_owned();
     if let Err(e) = runit::sys::connect_unix(sock.as_raw_fd(), &socket) {
-        msg::warn(PROG, &["unable to connect socket: ", &path, ": ", msg::io_errstr(&e)]);
+        msg::warn(
+            PROG,
+            &[
+                "unable to connect socket: ",
+                &path,
+                ": ",
+                msg::io_errstr(&e),
+            ],
+        );
         std::process::exit(111);
     }
     if verbose {
