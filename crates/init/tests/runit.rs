@@ -410,3 +410,22 @@ fn container_without_cap_sys_boot_stops_on_sigterm() {
     assert_eq!(st.code(), Some(0), "console:\n{}", ns.log());
     assert!(ns.lines().contains(&"three".into()));
 }
+
+#[test]
+fn a_hanging_stage1_does_not_stop_reaping_or_signals() {
+    let mut ns = Ns::new("hang1");
+    plain_stages(&ns);
+    ns.script(
+        "1",
+        "(i=0; while [ $i -lt 50 ]; do sleep 0.2 & i=$((i+1)); done)\necho one\nexec sleep 1000",
+    );
+    ns.start(&[&ours()], "", &[]);
+    ns.wait_log("\none\n");
+    let ok = testkit::wait_until(LONG, || {
+        let c = ns.children_of_pid1();
+        c.len() == 1 && c.iter().all(|(_, zombie)| !zombie)
+    });
+    assert!(ok, "left: {:?}", ns.children_of_pid1());
+    ns.signal(libc::SIGPWR);
+    ns.wait_log("- runit: warning: signals only work in stage 2.\n");
+}
