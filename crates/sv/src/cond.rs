@@ -32,8 +32,10 @@ pub fn skip_send(acts: &[u8], st: &Status) -> bool {
     }
 }
 
+/// Running, and not a process that was sent TERM and is on its way out
+/// (runsv will replace it if the service is wanted up).
 fn running(st: &Status) -> bool {
-    st.pid != 0 && st.state == RunState::Run
+    st.pid != 0 && st.state == RunState::Run && !st.term_sent
 }
 
 /// Evaluates one condition byte.
@@ -127,6 +129,10 @@ mod tests {
         assert_eq!(verdict(b"u", &before, &st(7, b'd', RUN)), NotYet);
         assert_eq!(verdict(b"u", &before, &st(7, b'u', FIN)), NotYet);
         assert_eq!(verdict(b"u", &before, &st(7, b'u', RUN)), DoneIfCheck);
+        // down then up at once: the TERMed process is still there.
+        let mut dying = st(7, b'u', RUN);
+        dying.term_sent = true;
+        assert_eq!(verdict(b"u", &before, &dying), NotYet);
     }
 
     #[test]

@@ -121,31 +121,43 @@ pub fn wait_all(
     out: &mut Out,
 ) {
     let ino = Inotify::new().ok();
+    // Lines are printed in command-line order: a settled service waits
+    // for those named before it, so the report does not depend on which
+    // change the kernel reported first.
+    let mut results: Vec<Option<(String, Outcome)>> = vec![None; pending.len()];
+    let mut index: Vec<usize> = (0..pending.len()).collect();
+    let mut printed = 0;
     loop {
-        pending.retain_mut(|p| match p.step(ctl) {
-            Some((line, outcome)) => {
-                out.line(&line);
-                tally.record(outcome);
-                false
-            }
-            None => true,
+        let mut k = 0;
+        pending.retain_mut(|p| {
+            let i = index[k];
+            k += 1;
+            results[i] = p.step(ctl);
+            results[i].is_none()
         });
-        if pending.is_empty() {
-            return;
-        }
+        index.retain(|&i| results[i].is_none());
         let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) {
+        let expired = deadline.is_some_and(|d| now >= d);
+        if expired {
             let word = if ctl.kill { "kill" } else { "timeout" };
             let tnow = Tai64n::now();
-            for p in &pending {
-                out.line(&format!("{word}: {}\n", p.svc.line(&p.last, tnow)));
-                tally.record(Outcome::Fail);
+            for (p, &i) in pending.iter().zip(&index) {
+                let mut line = format!("{word}: {}\n", p.svc.line(&p.last, tnow));
                 if ctl.kill {
                     if let Err(e) = p.svc.send(b"k") {
-                        out.line(&(e.line(&p.svc.name) + "\n"));
+                        line += &(e.line(&p.svc.name) + "\n");
                     }
                 }
+                results[i] = Some((line, Outcome::Fail));
             }
+            pending.clear();
+        }
+        while let Some(Some((line, outcome))) = results.get(printed) {
+            out.line(line);
+            tally.record(*outcome);
+            printed += 1;
+        }
+        if pending.is_empty() {
             return;
         }
 
