@@ -1,7 +1,8 @@
 //! envdir: each file of a directory names a variable; its first line is
 //! the value (trailing spaces and tabs cut, NULs turned into newlines),
 //! and an empty file removes the variable. Names starting with a dot are
-//! skipped.
+//! skipped. A name that cannot be opened because it does not exist (a
+//! dangling symlink) repeats the previous file's value, as in runit.
 
 use crate::environment::Edits;
 use runit::msg::io_errstr;
@@ -11,34 +12,70 @@ use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// The value a file's content gives: `None` for an empty file (unset).
-pub fn value(content: &[u8]) -> Option<Vec<u8>> {
-    if content.is_empty() {
-        return None;
+/// runit's read buffer, carried from one file to the next: it holds the
+/// last file's processed value (plus a NUL), and a file that vanished
+/// between listing and opening (or a dangling symlink) is given that
+/// stale content again, exactly as runit does.
+#[derive(Default)]
+pub struct Buffer(Vec<u8>);
+
+impl Buffer {
+    /// A file was read: its content replaces the buffer.
+    pub fn fill(&mut self, content: Vec<u8>) {
+        self.0 = content;
     }
-    let line = content.split(|&c| c == b'\n').next().unwrap_or_default();
-    let end = line
-        .iter()
-        .rposition(|&c| c != b' ' && c != b'\t')
-        .map_or(0, |i| i + 1);
-    Some(
-        line[..end]
-            .iter()
-            .map(|&c| if c == 0 { b'\n' } else { c })
-            .collect(),
-    )
+
+    /// A read failed after the file was opened: the buffer is empty.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// The value the buffer gives: `None` (unset) when it is empty, else
+    /// its first line with trailing blanks cut and NULs made newlines.
+    pub fn value(&mut self) -> Option<Vec<u8>> {
+        let b = &mut self.0;
+        if b.is_empty() {
+            return None;
+        }
+        let mut len = b.iter().position(|&c| c == b'\n').unwrap_or(b.len());
+        while len > 0 && matches!(b[len - 1], b' ' | b'\t') {
+            len -= 1;
+        }
+        b.truncate(len);
+        for c in b.iter_mut() {
+            if *c == 0 {
+                *c = b'\n';
+            }
+        }
+        let v = b.clone();
+        b.push(0);
+        Some(v)
+    }
 }
 
-/// Reads a file up to the end of its first line (what [`value`] needs).
-fn first_line(name: &Path) -> io::Result<Vec<u8>> {
-    let mut f = runit::sys::open_with(name, true, false, libc::O_NONBLOCK)?;
+/// The value a file's content gives on its own: `None` for an empty file.
+pub fn value(content: &[u8]) -> Option<Vec<u8>> {
+    let mut b = Buffer::default();
+    b.fill(content.to_vec());
+    b.value()
+}
+
+/// How reading a file failed.
+enum Failed {
+    Open(io::Error),
+    Read(io::Error),
+}
+
+/// Reads a file up to the end of its first line (all a value needs).
+fn first_line(name: &Path) -> Result<Vec<u8>, Failed> {
+    let mut f = runit::sys::open_with(name, true, false, libc::O_NONBLOCK).map_err(Failed::Open)?;
     let mut out = Vec::new();
     let mut buf = [0u8; 512];
     loop {
         let n = match f.read(&mut buf) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(Failed::Read(e)),
         };
         if n == 0 {
             return Ok(out);
@@ -73,6 +110,7 @@ pub fn read(
         .map_err(|e| msg(&[b"unable to switch to directory: ", dir, b": ", err(&e)]))?;
     let entries = std::fs::read_dir(".")
         .map_err(|e| msg(&[b"unable to open directory: ", dir, b": ", err(&e)]))?;
+    let mut buf = Buffer::default();
     for entry in entries {
         let entry =
             entry.map_err(|e| msg(&[b"unable to read directory: ", dir, b": ", err(&e)]))?;
@@ -82,16 +120,22 @@ pub fn read(
             continue;
         }
         match first_line(Path::new(std::ffi::OsStr::from_bytes(name))) {
-            Ok(content) => match value(&content) {
-                Some(v) => edits.set(name, &v),
-                None => edits.unset(name),
-            },
-            Err(e) if skip_dirs && e.raw_os_error() == Some(libc::EISDIR) => {
-                if verbose {
-                    warn(&msg(&[b"unable to read ", dir, b"/", name, b": ", err(&e)]));
+            Ok(content) => buf.fill(content),
+            Err(Failed::Open(e)) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            Err(Failed::Open(e) | Failed::Read(e)) => {
+                buf.clear();
+                if skip_dirs && e.raw_os_error() == Some(libc::EISDIR) {
+                    if verbose {
+                        warn(&msg(&[b"unable to read ", dir, b"/", name, b": ", err(&e)]));
+                    }
+                    continue;
                 }
+                return Err(msg(&[b"unable to read ", dir, b"/", name, b": ", err(&e)]));
             }
-            Err(e) => return Err(msg(&[b"unable to read ", dir, b"/", name, b": ", err(&e)])),
+        }
+        match buf.value() {
+            Some(v) => edits.set(name, &v),
+            None => edits.unset(name),
         }
     }
     runit::sys::fchdir(start.as_raw_fd())
@@ -115,5 +159,22 @@ mod tests {
         assert_eq!(value(b" \tv \t"), Some(b" \tv".to_vec()));
         // NULs are turned into newlines after trimming, so a trailing NUL stays.
         assert_eq!(value(b"v\0 "), Some(b"v\n".to_vec()));
+    }
+
+    #[test]
+    fn stale_buffer_for_vanished_files() {
+        let mut b = Buffer::default();
+        // First entry missing: nothing read yet, so the variable is unset.
+        assert_eq!(b.value(), None);
+        b.fill(b"valG\nrest\n".to_vec());
+        assert_eq!(b.value(), Some(b"valG".to_vec()));
+        // Missing files reuse it: its NUL end becomes a newline, then the
+        // newline cuts it again.
+        assert_eq!(b.value(), Some(b"valG\n".to_vec()));
+        assert_eq!(b.value(), Some(b"valG".to_vec()));
+        b.clear();
+        assert_eq!(b.value(), None);
+        b.fill(Vec::new());
+        assert_eq!(b.value(), None);
     }
 }

@@ -182,6 +182,17 @@ fn envdir_errors() {
     let (code, _, err) = run(b.cmd("envdir", &[d.join("file").to_str().unwrap(), "true"]));
     assert_eq!(code, 111);
     assert!(err.ends_with(": not a directory\n"), "{err}");
+    // A dangling symlink or a FIFO nobody writes to, read first: unset.
+    let odd = d.join("odd");
+    fs::create_dir(&odd).unwrap();
+    std::os::unix::fs::symlink("/nonexistent", odd.join("DANGLING")).unwrap();
+    runit::sys::mkfifo_if_missing(&odd.join("FIFO"), 0o644).unwrap();
+    let mut c = b.cmd("envdir", &[odd.to_str().unwrap(), "env"]);
+    c.env_clear()
+        .env("DANGLING", "x")
+        .env("FIFO", "y")
+        .env("KEEP", "z");
+    assert_eq!(ok(c), "KEEP=z\n");
     // envdir does not change $PATH's meaning for the lookup of the program.
     let e = d.join("e");
     fs::create_dir(&e).unwrap();

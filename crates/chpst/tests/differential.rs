@@ -38,6 +38,23 @@ fn fixture() -> TempDir {
     let e2 = d.join("env2");
     fs::create_dir_all(&e2).unwrap();
     fs::write(e2.join("ONLY"), "1").unwrap();
+    // Subdirectories, dangling symlinks (runit reuses the previous file's
+    // value for those) and a FIFO without a writer.
+    let e3 = d.join("env3");
+    fs::create_dir_all(&e3).unwrap();
+    for n in ["A", "B", "C", "D", "E", "F"] {
+        fs::write(e3.join(n), format!("v{n}  \n")).unwrap();
+        fs::create_dir(e3.join(format!("S{n}"))).unwrap();
+        std::os::unix::fs::symlink("/nonexistent", e3.join(format!("L{n}"))).unwrap();
+        std::os::unix::fs::symlink("/nonexistent", e3.join(format!("M{n}"))).unwrap();
+    }
+    runit::sys::mkfifo_if_missing(&e3.join("FIFO"), 0o644).unwrap();
+    let e4 = d.join("env4");
+    fs::create_dir_all(&e4).unwrap();
+    for n in ["A", "B", "C", "D", "E", "F"] {
+        fs::write(e4.join(n), format!("v{n}\0x\n")).unwrap();
+        std::os::unix::fs::symlink("/nonexistent", e4.join(format!("L{n}"))).unwrap();
+    }
     fs::create_dir_all(d.join("bin")).unwrap();
     fs::write(d.join("bin/garbage"), b"\x7fELF\0garbage").unwrap();
     fs::write(d.join("plain"), "not executable").unwrap();
@@ -67,6 +84,8 @@ fn cases(fx: &TempDir) -> Vec<Vec<String>> {
     let f = |p: &str| fx.join(p).to_str().unwrap().to_string();
     let env = f("env");
     let env2 = f("env2");
+    let env3 = f("env3");
+    let env4 = f("env4");
     let lines: Vec<Vec<&str>> = vec![
         // Usage and option errors.
         vec!["chpst"],
@@ -117,6 +136,10 @@ fn cases(fx: &TempDir) -> Vec<Vec<String>> {
         vec!["chpst", "-v", "-e", &env, "env"],
         vec!["chpst", "-e", &env, "-e", &env2, "env"],
         vec!["chpst", "-e", &env2, "-U", "nobody", "env"],
+        vec!["chpst", "-v", "-e", &env3, "env"],
+        vec!["chpst", "-e", &env4, "env"],
+        vec!["envdir", &env4, "env"],
+        vec!["envdir", &env3, "env"],
         vec!["chpst", "-e", "/nonexistent", "true"],
         vec!["chpst", "-e", "/etc/passwd", "true"],
         vec!["envdir"],
