@@ -14,7 +14,9 @@ use std::time::Instant;
 
 const PROG: &str = "svlogd";
 /// Input is read in blocks of at least this size, whatever `-b` says.
-const READ_MIN: usize = 128 * 1024;
+const READ_MIN: usize = 1 << 20;
+/// The input pipe buffer svlogd asks for.
+const PIPE_SIZE: i32 = 1 << 20;
 
 struct State {
     opts: Options,
@@ -113,6 +115,20 @@ impl State {
         all
     }
 
+    /// Writes `data` (whole lines, nothing to change) to every log without
+    /// copying it first; what a paused log could not take is kept for it.
+    fn write_verbatim(&mut self, data: &[u8]) -> bool {
+        let mut all = true;
+        for (l, t) in self.logs.iter_mut().zip(self.engine.targets.iter_mut()) {
+            let n = l.write(data, self.opts.linemax, self.opts.verbose);
+            if n < data.len() {
+                t.out.extend_from_slice(&data[n..]);
+                all = false;
+            }
+        }
+        all
+    }
+
     fn reap(&mut self) {
         while let Some((pid, st)) = sys::reap_any() {
             if let Some(l) = self.logs.iter_mut().find(|l| l.owns(pid)) {
@@ -142,6 +158,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
         ),
     };
     let _ = sys::set_nonblocking(0, true);
+    // A larger input pipe means fewer, larger reads and writes; not a pipe
+    // (or not allowed): keep what there is.
+    let _ = sys::set_pipe_size(&std::io::stdin(), PIPE_SIZE);
     let engine = Engine::new(&opts);
     let mut st = State {
         opts,
@@ -212,6 +231,16 @@ pub fn main(args: Vec<OsString>) -> i32 {
                     }
                 }
             }
+        }
+        let verbatim = if flushed {
+            st.engine.verbatim_prefix(&inbuf[..len])
+        } else {
+            0
+        };
+        if verbatim > 0 {
+            flushed = st.write_verbatim(&inbuf[..verbatim]);
+            inbuf.copy_within(verbatim..len, 0);
+            len -= verbatim;
         }
         if len > 0 || input_done {
             let used = st.engine.feed(&inbuf[..len], input_done, &mut clock);

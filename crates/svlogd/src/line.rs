@@ -105,6 +105,16 @@ impl Engine {
             && self.targets.iter().all(Target::plain)
     }
 
+    /// With no stamp, replacement or filtering anywhere, and not inside a
+    /// long line: how much of `data` (whole lines) can go to every log
+    /// unchanged, straight from the input buffer.
+    pub fn verbatim_prefix(&self, data: &[u8]) -> usize {
+        if self.cont.is_some() || !self.plain() {
+            return 0;
+        }
+        data.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+    }
+
     /// Consumes complete lines (and long-line pieces) from `data`; returns
     /// how many bytes were used. The rest is an incomplete line to feed
     /// again with more data. At `eof` everything is used, and a last line
@@ -337,6 +347,9 @@ mod tests {
     #[test]
     fn plain_blocks_hold_back_the_partial_line() {
         let mut e = engine(&[], &[b"", b""]);
+        assert_eq!(e.verbatim_prefix(b"a\nb\nc"), 4);
+        assert_eq!(engine(&["-t"], &[b""]).verbatim_prefix(b"a\n"), 0);
+        assert_eq!(engine(&[], &[b"pX\n"]).verbatim_prefix(b"a\n"), 0);
         assert_eq!(e.feed(b"a\nb\nc", false, &mut clock()), 4);
         assert_eq!(e.targets[1].out, b"a\nb\n");
     }

@@ -56,6 +56,8 @@ pub struct LogDir {
     pub cfg: Config,
     current: Option<File>,
     pub size: u64,
+    /// How far into `current` write-back was started.
+    kicked: u64,
     /// `current` was closed for rotation and still has to get this name.
     pending_rename: Option<[u8; 27]>,
     /// A `.u` file whose processor could not be started yet.
@@ -113,6 +115,7 @@ impl LogDir {
             cfg: Config::default(),
             current: None,
             size: 0,
+            kicked: 0,
             pending_rename: None,
             queued: None,
             processor: None,
@@ -180,6 +183,7 @@ impl LogDir {
         if !append {
             self.size = 0;
         }
+        self.kicked = self.size;
         self.current = Some(f);
         let what = if append { "append: " } else { "new: " };
         info(verbose, &[what, &self.name, "/current"]);
@@ -227,10 +231,17 @@ impl LogDir {
     /// configured); what was written is removed from `out`. False when
     /// the log paused with output left over.
     pub fn flush(&mut self, out: &mut Vec<u8>, linemax: usize, verbose: bool) -> bool {
-        let mut done = 0;
-        let ok = self.write_out(out, &mut done, linemax, verbose);
+        let done = self.write(out, linemax, verbose);
         out.drain(..done);
-        ok
+        out.is_empty()
+    }
+
+    /// Appends `data` to `current` (rotating as configured) until done or
+    /// paused; returns how many bytes were written.
+    pub fn write(&mut self, data: &[u8], linemax: usize, verbose: bool) -> usize {
+        let mut done = 0;
+        self.write_out(data, &mut done, linemax, verbose);
+        done
     }
 
     fn write_out(&mut self, out: &[u8], done: &mut usize, linemax: usize, verbose: bool) -> bool {
@@ -276,11 +287,25 @@ impl LogDir {
                     }
                 }
             }
+            self.kick_writeback();
             if rotate_after && !self.rotate(verbose) {
                 return false;
             }
         }
         true
+    }
+
+    /// Starts write-back of every few MiB written, so the fsync at
+    /// rotation does not stall input for the whole file.
+    fn kick_writeback(&mut self) {
+        const STEP: u64 = 4 << 20;
+        if self.size.saturating_sub(self.kicked) < STEP {
+            return;
+        }
+        if let Some(f) = &self.current {
+            let _ = sys::start_writeback(f, self.kicked, self.size - self.kicked);
+        }
+        self.kicked = self.size;
     }
 
     /// `N`: on a full disk, delete the oldest file while more than `min`
@@ -381,6 +406,7 @@ impl LogDir {
             }
             self.current = Some(f);
             self.size = 0;
+            self.kicked = 0;
             self.rotate_at = self.next_rotate_at();
             self.remove_oldest(verbose);
             self.start_queued(verbose);

@@ -1,4 +1,5 @@
-//! Moving descriptors out of the way before they are placed in a child.
+//! Descriptor plumbing: moving descriptors out of the way before they are
+//! placed in a child, and sizing pipe buffers.
 
 use super::cvt;
 use std::io;
@@ -13,4 +14,11 @@ pub fn dup_at_least(fd: &impl AsRawFd, min: i32) -> io::Result<OwnedFd> {
     let n = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) })?;
     // SAFETY: n is a fresh descriptor we own.
     Ok(unsafe { OwnedFd::from_raw_fd(n) })
+}
+
+/// Asks for a pipe buffer of `bytes` (fcntl F_SETPIPE_SZ); returns the
+/// size the kernel granted. Fails on descriptors that are not pipes.
+pub fn set_pipe_size(fd: &impl AsRawFd, bytes: i32) -> io::Result<i32> {
+    // SAFETY: F_SETPIPE_SZ takes an integer argument, no pointers.
+    cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, bytes) })
 }

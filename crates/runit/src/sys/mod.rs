@@ -13,6 +13,7 @@ mod process;
 mod proctitle;
 pub mod procstate;
 mod signals;
+mod writeback;
 
 pub use dgram::*;
 pub use fdmove::*;
@@ -23,6 +24,7 @@ pub use power::*;
 pub use process::*;
 pub use proctitle::*;
 pub use signals::*;
+pub use writeback::*;
 
 use std::io;
 
