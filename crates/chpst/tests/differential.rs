@@ -334,3 +334,42 @@ fn same_under_lock_contention() {
         compare(&deb, &ours, &fx, &line);
     }
 }
+
+/// Both, with the same binary run again as nobody: what an unprivileged
+/// caller is refused.
+#[test]
+fn same_when_unprivileged() {
+    let (deb, ours, fx) = (Install::debian(), Install::ours(), fixture());
+    let private = fx.join("private");
+    fs::create_dir(&private).unwrap();
+    fs::set_permissions(
+        &private,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let lock = private.join("lock");
+    let lk = lock.to_str().unwrap();
+    for inner in [
+        vec!["-n", "-5", "true"],
+        vec!["-n", "5", "nice"],
+        vec!["-u", "root", "true"],
+        vec!["-U", "root", "sh", "-c", "echo $UID"],
+        vec!["-/", "/", "true"],
+        vec!["-l", lk, "true"],
+        vec!["-o", "99999999", "sh", "-c", "ulimit -n"],
+        vec!["-e", lk, "true"],
+        vec!["true"],
+    ] {
+        let go = |i: &Install| {
+            let me = i.path("chpst");
+            let mut args = vec!["-u", "nobody", me.to_str().unwrap()];
+            args.extend(inner.iter().copied());
+            let mut c = i.cmd("chpst", &args);
+            prepare(&mut c, &fx);
+            run(c)
+        };
+        let (dc, dout, derr) = go(&deb);
+        let (oc, oout, oerr) = go(&ours);
+        assert_eq!((oc, &oout, &oerr), (dc, &dout, &derr), "differs: {inner:?}");
+    }
+}
