@@ -314,8 +314,9 @@ fn locked(path: &Path) -> bool {
 }
 
 fn in_flock(pid: i32) -> bool {
-    // x86_64 flock(2) is syscall 73; /proc/PID/syscall shows where it sleeps.
-    fs::read_to_string(format!("/proc/{pid}/syscall")).is_ok_and(|s| s.starts_with("73 "))
+    // /proc/PID/syscall starts with the number of the call it sleeps in.
+    let flock = format!("{} ", libc::SYS_flock);
+    fs::read_to_string(format!("/proc/{pid}/syscall")).is_ok_and(|s| s.starts_with(&flock))
 }
 
 #[test]
