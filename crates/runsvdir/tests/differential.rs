@@ -1,0 +1,224 @@
+//! Debian's runsvdir (with Debian's runsv) against ours (with ours), in the
+//! same scenarios: usage, which runsv start and stop, warnings, the log
+//! line in /proc/PID/cmdline, signals and exit codes.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeSet;
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+use testkit::{wait_until, TempDir};
+
+type Impl = fn() -> (PathBuf, PathBuf);
+const BOTH: [(&str, Impl); 2] = [("debian", debians), ("ours", ours)];
+
+fn start(which: Impl, args: &[&str], err: PathBuf) -> Runsvdir {
+    let (exe, bin) = which();
+    Runsvdir::start(&exe, &bin, args, err)
+}
+
+/// Runit only looks again when the mtime (in whole seconds) changed: give
+/// its rescan (every 5 s) time to see a change.
+const RUNIT_WAIT: Duration = Duration::from_secs(20);
+
+#[test]
+fn usage_is_the_same() {
+    for args in [&[][..], &["-P"][..]] {
+        let mut seen = Vec::new();
+        for (_, which) in BOTH {
+            let (exe, _) = which();
+            let o = testkit::run(Command::new(&exe).args(args));
+            let err = testkit::stderr(&o).replace(exe.to_str().unwrap(), "PROG");
+            seen.push((o.status.code(), err));
+        }
+        assert_eq!(seen[0], seen[1]);
+        assert_eq!(seen[0].0, Some(1));
+    }
+}
+
+/// The same service tree twice, one for each runsvdir.
+fn tree(t: &TempDir, tag: &str) -> PathBuf {
+    let sv = t.join(&format!("{tag}/sv"));
+    sleeper(&sv.join("a"));
+    sleeper(&sv.join("b"));
+    sleeper(&sv.join(".hidden"));
+    sleeper(&t.join(&format!("{tag}/elsewhere/c")));
+    symlink(t.join(&format!("{tag}/elsewhere/c")), sv.join("c")).unwrap();
+    symlink("/nonexistent-runsvdir-test", sv.join("dangling")).unwrap();
+    fs::write(sv.join("file"), "").unwrap();
+    age(&sv);
+    sv
+}
+
+fn first_line(r: &Runsvdir, dir: &Path) -> String {
+    let e = r.stderr().replace(dir.to_str().unwrap(), "DIR");
+    e.lines().next().unwrap_or("").to_string()
+}
+
+#[test]
+fn same_runsv_start_and_stop_and_same_warnings() {
+    let t = TempDir::new("rsd-diff-set");
+    let mut runs = Vec::new();
+    for (tag, which) in BOTH {
+        let sv = tree(&t, tag);
+        let r = start(which, &[sv.to_str().unwrap()], t.join(&format!("{tag}.err")));
+        runs.push((tag, sv, r));
+    }
+    for (tag, sv, r) in runs.iter_mut() {
+        assert!(r.wait_names(&["a", "b", "c"], LONG), "{tag}: {:?}", r.names());
+        assert!(wait_until(LONG, || !r.stderr().is_empty()));
+        assert_eq!(
+            first_line(r, sv),
+            "runsvdir DIR: warning: unable to stat dangling: file does not exist",
+            "{tag}"
+        );
+    }
+    // Add d, remove b, replace a by a new directory of the same name.
+    let mut old_a = Vec::new();
+    for (tag, sv, r) in runs.iter_mut() {
+        let a = runsv_children(r.pid()).into_iter().find(|c| c.0 == "a").unwrap().1;
+        old_a.push(a);
+        sleeper(&sv.join("d"));
+        fs::remove_dir_all(sv.join("b")).unwrap();
+        fs::rename(sv.join("a"), t.join(&format!("{tag}/a-old"))).unwrap();
+        sleeper(&t.join(&format!("{tag}/a-new")));
+        fs::rename(t.join(&format!("{tag}/a-new")), sv.join("a")).unwrap();
+    }
+    let mut sets: Vec<BTreeSet<String>> = Vec::new();
+    for ((tag, _, r), old) in runs.iter_mut().zip(&old_a) {
+        assert!(
+            wait_until(RUNIT_WAIT, || {
+                let c = runsv_children(r.pid());
+                c.iter().any(|x| x.0 == "a" && x.1 != *old) && r.names() == set(&["a", "c", "d"])
+            }),
+            "{tag}: {:?}",
+            runsv_children(r.pid())
+        );
+        assert!(wait_until(LONG, || !testkit::alive(*old)), "{tag}: old a still runs");
+        r.remember();
+        sets.push(r.names());
+    }
+    assert_eq!(sets[0], sets[1]);
+}
+
+#[test]
+fn same_log_line_in_cmdline() {
+    let t = TempDir::new("rsd-diff-log");
+    let sv = t.join("sv");
+    fs::create_dir_all(&sv).unwrap();
+    symlink("/nonexistent-runsvdir-test", sv.join("dangling")).unwrap();
+    age(&sv);
+    let log = format!("log: {}", ".".repeat(100));
+    let mut lines = Vec::new();
+    for (tag, which) in BOTH {
+        let r = start(which, &[sv.to_str().unwrap(), &log], t.join(&format!("{tag}.err")));
+        assert!(
+            wait_until(LONG, || {
+                cmdline(r.pid()).get(2).is_some_and(|a| a.ends_with(b"exist\n."))
+            }),
+            "{tag}: {:?}",
+            String::from_utf8_lossy(&cmdline(r.pid()).concat())
+        );
+        // Debian looks again a second after it starts; let that pass.
+        std::thread::sleep(Duration::from_millis(1500));
+        lines.push(cmdline(r.pid())[1..].to_vec());
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&lines[0].concat()),
+        String::from_utf8_lossy(&lines[1].concat())
+    );
+}
+
+#[test]
+fn same_warning_for_a_missing_directory_and_a_short_log() {
+    let t = TempDir::new("rsd-diff-warn");
+    let missing = t.join("missing");
+    let mut seen = Vec::new();
+    for (tag, which) in BOTH {
+        let r = start(which, &[missing.to_str().unwrap(), "short"], t.join(&format!("{tag}.err")));
+        assert!(wait_until(LONG, || r.stderr().lines().count() >= 3));
+        let lines: Vec<String> = r.stderr().lines().take(3).map(String::from).collect();
+        seen.push(lines);
+    }
+    assert_eq!(seen[0], seen[1]);
+}
+
+#[test]
+fn same_fatal_when_runsv_is_not_in_path() {
+    let t = TempDir::new("rsd-diff-nopath");
+    let mut seen = Vec::new();
+    for (tag, which) in BOTH {
+        let sv = t.join(&format!("{tag}/sv"));
+        sleeper(&sv.join("a"));
+        age(&sv);
+        let (exe, _) = which();
+        let err = t.join(&format!("{tag}.err"));
+        let mut cmd = Command::new(&exe);
+        cmd.arg(&sv)
+            .env("PATH", "/nonexistent-runsvdir-test")
+            .stdin(std::process::Stdio::null())
+            .stderr(fs::File::create(&err).unwrap());
+        let _g = testkit::Guard::spawn(&mut cmd);
+        let text = || fs::read_to_string(&err).unwrap_or_default();
+        assert!(wait_until(LONG, || !text().is_empty()));
+        seen.push(text().replace(sv.to_str().unwrap(), "DIR").lines().next().unwrap().to_string());
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0], "runsvdir DIR: fatal: unable to start runsv a: file does not exist");
+}
+
+#[test]
+fn same_signals_exit_codes_and_sessions() {
+    let t = TempDir::new("rsd-diff-sig");
+    let mut seen = Vec::new();
+    for (tag, which) in BOTH {
+        let sv = t.join(&format!("{tag}/sv"));
+        sleeper(&sv.join("a"));
+        age(&sv);
+        // -P: runsv leads its own session.
+        let mut r = start(which, &["-P", sv.to_str().unwrap()], t.join(&format!("{tag}.err")));
+        assert!(r.wait_names(&["a"], LONG), "{tag}");
+        let (_, p) = runsv_children(r.pid())[0];
+        let own_session = session(p) == Some(p);
+        // SIGHUP: runsv told to stop, exit 111.
+        r.guard.signal(libc::SIGHUP);
+        let hup = r.wait_exit(LONG).and_then(|s| s.code());
+        let stopped = wait_until(LONG, || !testkit::alive(p));
+        drop(r);
+        // SIGTERM: exit 0 at once, runsv left alone.
+        let mut r = start(which, &[sv.to_str().unwrap()], t.join(&format!("{tag}.err2")));
+        assert!(r.wait_names(&["a"], LONG), "{tag}");
+        let (_, p) = runsv_children(r.pid())[0];
+        r.guard.signal(libc::SIGTERM);
+        let term = r.wait_exit(LONG).and_then(|s| s.code());
+        let left = testkit::alive(p);
+        seen.push((own_session, hup, stopped, term, left));
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0], (true, Some(111), true, Some(0), true));
+}
+
+#[test]
+fn same_forced_rescan_stamp_on_sigalrm() {
+    let t = TempDir::new("rsd-diff-alrm");
+    for (tag, which) in BOTH {
+        let sv = t.join(&format!("{tag}/sv"));
+        fs::create_dir_all(&sv).unwrap();
+        age(&sv);
+        let mut r = start(which, &[sv.to_str().unwrap()], t.join(&format!("{tag}.err")));
+        assert!(r.wait_names(&[], LONG));
+        // Give Debian's runsvdir time to set up its handlers.
+        std::thread::sleep(Duration::from_millis(300));
+        r.guard.signal(libc::SIGALRM);
+        let stamp = sv.join(".forced-rescan");
+        assert!(
+            wait_until(LONG, || fs::read(&stamp).is_ok_and(|s| s.len() == 25 && s.starts_with(b"@4000"))),
+            "{tag}"
+        );
+        assert_eq!(r.stderr(), "", "{tag}");
+    }
+}
