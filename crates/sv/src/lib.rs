@@ -112,6 +112,11 @@ fn send_all(
                 continue;
             }
         };
+        if ctl.check_only {
+            // Nothing to send: every look at the service is in the wait.
+            pending.push(wait::Pending::new(svc, [0; 20], None));
+            continue;
+        }
         let ok_fd = match svc.probe() {
             Ok(fd) => fd,
             Err(Problem::NotRunning) if ctl.is_exit() => {
@@ -140,7 +145,7 @@ fn send_all(
             }
         }
         if waiting {
-            pending.push(wait::Pending::new(svc, raw, ok_fd));
+            pending.push(wait::Pending::new(svc, raw, Some(ok_fd)));
         } else {
             tally.record(Outcome::Ok(None));
         }

@@ -41,13 +41,13 @@ pub struct Pending {
 
 impl Pending {
     /// `before` is the record read just before the command was sent;
-    /// `ok_fd` the descriptor from [`Service::probe`].
-    pub fn new(svc: Service, before: [u8; STATUS_LEN], ok_fd: File) -> Pending {
+    /// `ok_fd` the descriptor from [`Service::probe`], if already opened.
+    pub fn new(svc: Service, before: [u8; STATUS_LEN], ok_fd: Option<File>) -> Pending {
         Pending {
             svc,
             before: Status::decode(&before).unwrap_or_default(),
             last: before,
-            ok_fd: Some(ok_fd),
+            ok_fd,
             wd: None,
             next_check: None,
             check_delay: CHECK_RETRY_MIN,

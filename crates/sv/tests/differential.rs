@@ -1,0 +1,538 @@
+//! Differential tests: the same scenario driven by Debian's sv and by ours,
+//! against the same runsv (Debian's, and ours), or against hand-made
+//! `supervise/` directories; the output lines (pids and seconds masked)
+//! and exit codes must be identical. The few deliberate differences are
+//! asserted as such at the end.
+
+mod common;
+
+use common::*;
+use runit::status::{RunState, Status};
+use runit::tai64n::Tai64n;
+use std::fs::{self, File};
+use std::path::Path;
+use testkit::{script, wait_until, TempDir};
+
+/// One step of a scenario.
+enum Step {
+    /// Run the sv under test with these arguments (SVDIR: the temp dir).
+    Sv(&'static [&'static str]),
+    /// Run `init.d/<name>` (a symlink to the sv under test) with arguments.
+    Lsb(&'static str, &'static [&'static str]),
+    /// Wait until every status record is at least a second old: runit's
+    /// sv compares whole seconds, so only then do its waits for `term`,
+    /// `once` and restart behave deterministically.
+    Age,
+    /// Do something to the service directories.
+    Do(fn(&Path)),
+}
+use Step::*;
+
+/// Builds the services with `setup` in a fresh directory, starts `runsv`
+/// on each named service, runs the steps with `sv`, returns the masked
+/// transcript.
+fn transcript(
+    sv: &Path,
+    runsv: &Path,
+    setup: fn(&Path),
+    services: &[&str],
+    steps: &[Step],
+) -> Vec<String> {
+    let t = TempDir::new("sv-diff");
+    setup(t.path());
+    let init = t.join("init.d");
+    fs::create_dir_all(&init).unwrap();
+    let mut supervisors = Vec::new();
+    for s in services {
+        supervisors.push(Runsv::start(runsv, &t.join(s)));
+        std::os::unix::fs::symlink(sv, init.join(s)).unwrap();
+    }
+    let mut out = Vec::new();
+    for step in steps {
+        match step {
+            Sv(args) => {
+                let o = sv_in(sv, t.path(), args).masked();
+                out.push(format!(
+                    "$ sv {} -> {}\n{}{}",
+                    args.join(" "),
+                    o.code,
+                    o.out,
+                    o.err
+                ));
+            }
+            Lsb(name, args) => {
+                let o = sv_in(&init.join(name), t.path(), args).masked();
+                out.push(format!(
+                    "$ {name} {} -> {}\n{}{}",
+                    args.join(" "),
+                    o.code,
+                    o.out,
+                    o.err
+                ));
+            }
+            Age => {
+                let dirs: Vec<_> = services.iter().map(|s| t.join(s)).collect();
+                assert!(wait_until(LONG, || dirs.iter().all(|d| aged(d))));
+            }
+            Do(f) => f(t.path()),
+        }
+    }
+    drop(supervisors);
+    out
+}
+
+fn aged(dir: &Path) -> bool {
+    match fs::read(dir.join("supervise/status"))
+        .ok()
+        .and_then(|r| Status::decode(&r))
+    {
+        Some(st) => st.since.secs_until(&Tai64n::now()) >= 1,
+        None => true,
+    }
+}
+
+/// Runs the scenario with both sv's and compares.
+fn compare(runsv: &Path, setup: fn(&Path), services: &[&str], steps: &[Step]) {
+    let theirs = transcript(&debian_sv(), runsv, setup, services, steps);
+    let ours = transcript(&our_sv(), runsv, setup, services, steps);
+    for (t, o) in theirs.iter().zip(&ours) {
+        assert_eq!(o, t, "ours (left) and Debian's sv (right) differ");
+    }
+    assert_eq!(ours.len(), theirs.len());
+}
+
+macro_rules! against_both {
+    ($($name:ident),* $(,)?) => {
+        $(mod $name {
+            #[test]
+            fn debian_runsv() {
+                super::$name(&super::common::debian_runsv());
+            }
+            #[test]
+            fn our_runsv() {
+                super::$name(&super::common::our_runsv());
+            }
+        })*
+    };
+}
+
+against_both!(
+    lifecycle,
+    signals,
+    term_ignoring,
+    check_scripts,
+    lsb_mode,
+    several_and_missing
+);
+
+/// A shell that survives every signal sv can send but TERM and KILL.
+const TRAPPER: &str = "trap ':' HUP ALRM INT QUIT USR1 USR2\nwhile :; do sleep 1 & wait; done";
+
+fn lifecycle_setup(t: &Path) {
+    let a = sleeper(&t.join("a"));
+    with_log(&a);
+    let b = sleeper(&t.join("b"));
+    fs::write(b.join("down"), "").unwrap();
+}
+
+fn lifecycle(runsv: &Path) {
+    compare(
+        runsv,
+        lifecycle_setup,
+        &["a", "b"],
+        &[
+            Sv(&["status", "a", "b"]),
+            Sv(&["-w", "7", "down", "a"]),
+            Sv(&["status", "a"]),
+            Sv(&["-w", "7", "up", "a"]),
+            Sv(&["up", "a"]),
+            Age,
+            Sv(&["-v", "once", "b"]),
+            Sv(&["status", "b"]),
+            Sv(&["-v", "pause", "b"]),
+            Sv(&["status", "b"]),
+            Sv(&["-v", "cont", "b"]),
+            Age,
+            Sv(&["-w", "7", "restart", "a"]),
+            Age,
+            Sv(&["-v", "term", "a"]),
+            Age,
+            Sv(&["-w", "7", "force-restart", "a"]),
+            Age,
+            Sv(&["try-restart", "a"]),
+            Sv(&["stop", "a"]),
+            Sv(&["try-restart", "a"]),
+            Sv(&["status", "a"]),
+            Sv(&["start", "a"]),
+            Sv(&["check", "a"]),
+            Sv(&["-v", "down", "b"]),
+            Sv(&["check", "b"]),
+            Sv(&["-w", "7", "exit", "a"]),
+            Sv(&["status", "a"]),
+            Sv(&["exit", "a"]),
+            Sv(&["up", "a"]),
+            Sv(&["-v", "x", "a"]),
+            Sv(&["force-shutdown", "b"]),
+            Sv(&["status", "a", "b"]),
+        ],
+    );
+}
+
+fn signals(runsv: &Path) {
+    compare(
+        runsv,
+        |t| {
+            testkit::service(&t.join("s"), TRAPPER);
+        },
+        &["s"],
+        &[
+            Sv(&["hup", "s"]),
+            Sv(&["-v", "hup", "s"]),
+            Sv(&["-v", "alarm", "s"]),
+            Sv(&["-v", "interrupt", "s"]),
+            Sv(&["-v", "quit", "s"]),
+            Sv(&["-v", "1", "s"]),
+            Sv(&["-v", "2", "s"]),
+            Sv(&["reload", "s"]),
+            Sv(&["status", "s"]),
+        ],
+    );
+}
+
+fn term_ignoring(runsv: &Path) {
+    compare(
+        runsv,
+        |t| {
+            testkit::service(&t.join("c"), "trap '' TERM\nwhile :; do sleep 1; done");
+        },
+        &["c"],
+        &[
+            Sv(&["-w", "1", "stop", "c"]),
+            Sv(&["status", "c"]),
+            Sv(&["-w", "1", "force-stop", "c"]),
+            Do(|t| assert!(wait_until(LONG, || service_pid(&t.join("c")) == 0))),
+            Sv(&["status", "c"]),
+        ],
+    );
+}
+
+fn check_setup(t: &Path) {
+    let d = sleeper(&t.join("d"));
+    fs::write(d.join("down"), "").unwrap();
+    script(&d.join("check"), "#!/bin/sh\ntest -e ../ready\n");
+}
+
+fn check_scripts(runsv: &Path) {
+    compare(
+        runsv,
+        check_setup,
+        &["d"],
+        &[
+            Sv(&["-w", "1", "start", "d"]),
+            Sv(&["-w", "1", "check", "d"]),
+            Sv(&["-w", "1", "up", "d"]),
+            Do(|t| fs::write(t.join("ready"), "").unwrap()),
+            Sv(&["check", "d"]),
+            Sv(&["-w", "1", "up", "d"]),
+            Do(|t| fs::write(t.join("d/check"), "#!/bin/sh\nexit 0\n").unwrap()),
+            Sv(&["-w", "1", "start", "d"]),
+        ],
+    );
+}
+
+fn lsb_setup(t: &Path) {
+    sleeper(&t.join("cron"));
+}
+
+fn lsb_mode(runsv: &Path) {
+    compare(
+        runsv,
+        lsb_setup,
+        &["cron"],
+        &[
+            Lsb("cron", &["status"]),
+            Lsb("cron", &["stop"]),
+            Lsb("cron", &["status"]),
+            Lsb("cron", &["start"]),
+            Lsb("cron", &["-w", "5", "restart"]),
+            Lsb("cron", &["force-reload"]),
+            Lsb("cron", &["reload"]),
+            Lsb("cron", &["down"]),
+            Lsb("cron", &["-v", "up"]),
+            Lsb("cron", &[]),
+            Lsb("cron", &["stat"]),
+            Lsb("cron", &["-x", "status"]),
+            Lsb("cron", &["-w"]),
+            Lsb("cron", &["shutdown"]),
+            Lsb("cron", &["status"]),
+        ],
+    );
+}
+
+fn several_and_missing(runsv: &Path) {
+    compare(
+        runsv,
+        |t| {
+            sleeper(&t.join("a"));
+            sleeper(&t.join("b"));
+            sleeper(&t.join("idle"));
+            fs::write(t.join("file"), "").unwrap();
+        },
+        &["a", "b"],
+        &[
+            Sv(&["-w", "7", "down", "a", "b"]),
+            Sv(&["-w", "7", "up", "b", "missing", "idle", "a"]),
+            Sv(&["status", "a", "./file", "idle", "missing", "b"]),
+            Sv(&["-w", "1", "stop", "./a", "idle"]),
+            Sv(&["-v", "term", "nonexistent"]),
+        ],
+    );
+}
+
+/// A hand-made `supervise/` that a "runsv" (this test, holding the FIFOs
+/// open) seems to control, with the given status bytes.
+struct Fake {
+    _fifos: Vec<File>,
+}
+
+fn fake(dir: &Path, status: &[u8]) -> Fake {
+    let sup = dir.join("supervise");
+    fs::create_dir_all(&sup).unwrap();
+    let mut fifos = Vec::new();
+    for f in ["ok", "control"] {
+        runit::sys::mkfifo_if_missing(&sup.join(f), 0o600).unwrap();
+        fifos.push(runit::sys::open_fifo_read(&sup.join(f)).unwrap());
+    }
+    fs::write(sup.join("status"), status).unwrap();
+    Fake { _fifos: fifos }
+}
+
+fn record(age: i64, pid: u32, paused: bool, want: u8, term: bool, state: u8) -> [u8; 20] {
+    let (now, _) = runit::sys::realtime();
+    let st = Status {
+        since: Tai64n::from_unix(now - age, 0),
+        pid,
+        paused,
+        want,
+        term_sent: term,
+        state: RunState::from_byte(state),
+    };
+    let mut raw = st.encode();
+    raw[19] = state;
+    raw
+}
+
+/// Runs both sv's on the same directory, one after the other.
+fn same(t: &TempDir, args: &[&str]) {
+    let theirs = sv_in(&debian_sv(), t.path(), args).masked();
+    let ours = sv_in(&our_sv(), t.path(), args).masked();
+    assert_eq!(ours, theirs, "sv {args:?}: ours (left) vs Debian's (right)");
+}
+
+#[test]
+fn status_lines_for_every_record() {
+    let t = TempDir::new("sv-diff-records");
+    let mut fakes = Vec::new();
+    let mut names = Vec::new();
+    let mut n = 0;
+    for pid in [0, 123] {
+        for paused in [false, true] {
+            for want in [b'u', b'd', b'x'] {
+                for term in [false, true] {
+                    for state in [0, 1, 2, 7] {
+                        for down in [false, true] {
+                            let name = format!("r{n}");
+                            n += 1;
+                            let dir = t.join(&name);
+                            fs::create_dir_all(&dir).unwrap();
+                            if down {
+                                fs::write(dir.join("down"), "").unwrap();
+                            }
+                            fakes.push(fake(&dir, &record(5, pid, paused, want, term, state)));
+                            names.push(name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let args: Vec<&str> = std::iter::once("status")
+        .chain(names.iter().map(String::as_str))
+        .collect();
+    same(&t, &args);
+    // Status from the future, and from the epoch.
+    let f = t.join("future");
+    fs::create_dir_all(&f).unwrap();
+    fakes.push(fake(&f, &record(-100, 1, false, b'u', false, 1)));
+    let z = t.join("zero");
+    fs::create_dir_all(&z).unwrap();
+    fakes.push(fake(&z, &[0; 20]));
+    same(&t, &["status", "future", "zero"]);
+}
+
+#[test]
+fn broken_supervise_directories() {
+    let t = TempDir::new("sv-diff-broken");
+    let ok = record(5, 42, false, b'u', false, 1);
+    let mut keep = Vec::new();
+    let mk = |name: &str| {
+        let d = t.join(name);
+        fs::create_dir_all(&d).unwrap();
+        d
+    };
+    // Short and long status records, a directory for a status file.
+    keep.push(fake(&mk("short"), &ok[..19]));
+    keep.push(fake(&mk("long"), &[&ok[..], b"x"].concat()));
+    let d = mk("statusdir");
+    keep.push(fake(&d, &ok));
+    fs::remove_file(d.join("supervise/status")).unwrap();
+    fs::create_dir(d.join("supervise/status")).unwrap();
+    let d = mk("nostatus");
+    keep.push(fake(&d, &ok));
+    fs::remove_file(d.join("supervise/status")).unwrap();
+    // supervise/ok exists but nobody reads it: runsv not running.
+    let d = mk("dead");
+    fs::create_dir_all(d.join("supervise")).unwrap();
+    runit::sys::mkfifo_if_missing(&d.join("supervise/ok"), 0o600).unwrap();
+    mk("bare");
+    // Control FIFO missing, or a directory.
+    let d = mk("noctl");
+    keep.push(fake(&d, &ok));
+    fs::remove_file(d.join("supervise/control")).unwrap();
+    let d = mk("ctldir");
+    keep.push(fake(&d, &ok));
+    fs::remove_file(d.join("supervise/control")).unwrap();
+    fs::create_dir(d.join("supervise/control")).unwrap();
+    // Logs: not a directory, a symlink loop, a dangling symlink, a log
+    // whose runsv is gone, a log with a down file.
+    let d = mk("logfile");
+    keep.push(fake(&d, &ok));
+    fs::write(d.join("log"), "").unwrap();
+    let d = mk("logloop");
+    keep.push(fake(&d, &ok));
+    std::os::unix::fs::symlink("log", d.join("log")).unwrap();
+    let d = mk("logdangling");
+    keep.push(fake(&d, &ok));
+    std::os::unix::fs::symlink("/nonexistent", d.join("log")).unwrap();
+    let d = mk("logdead");
+    keep.push(fake(&d, &ok));
+    fs::create_dir_all(d.join("log/supervise")).unwrap();
+    runit::sys::mkfifo_if_missing(&d.join("log/supervise/ok"), 0o600).unwrap();
+    let d = mk("logdown");
+    keep.push(fake(&d, &ok));
+    fs::create_dir_all(d.join("log")).unwrap();
+    keep.push(fake(&d.join("log"), &record(3, 0, false, b'u', false, 0)));
+    fs::write(d.join("log/down"), "").unwrap();
+    fs::write(t.join("plainfile"), "").unwrap();
+
+    for name in [
+        "short",
+        "long",
+        "statusdir",
+        "nostatus",
+        "dead",
+        "bare",
+        "logfile",
+        "logloop",
+        "logdangling",
+        "logdead",
+        "logdown",
+        "plainfile",
+        "nonexistent",
+    ] {
+        same(&t, &["status", name]);
+    }
+    same(
+        &t,
+        &[
+            "status",
+            "short",
+            "long",
+            "dead",
+            "bare",
+            "logdown",
+            "nonexistent",
+        ],
+    );
+    for cmd in ["up", "hup", "exit", "restart", "check"] {
+        same(
+            &t,
+            &["-w", "0", cmd, "noctl", "ctldir", "short", "dead", "bare"],
+        );
+    }
+}
+
+#[test]
+fn command_line_errors() {
+    let t = TempDir::new("sv-diff-usage");
+    for args in [
+        &[][..],
+        &["status"],
+        &["-v"],
+        &["-x", "status", "a"],
+        &["-w"],
+        &["foo", "a"],
+        &["", "a"],
+        &["rfoo", "a"],
+        &["force-foo", "a"],
+        &["C", "a"],
+        &["U", "a"],
+    ] {
+        same(&t, args);
+    }
+}
+
+/// Where we deliberately differ from Debian's 2.1.2 sv.
+#[test]
+fn deliberate_differences() {
+    let t = TempDir::new("sv-diff-known");
+    // -V names our version instead of runit's source id.
+    let o = sv_in(&our_sv(), t.path(), &["-V"]);
+    assert!(o.err.starts_with("$Id: runit-rs sv "), "{o:?}");
+    assert_eq!(o.code, 100);
+
+    // A log whose status cannot be read: runit prints a second, bogus
+    // line with the main service's record under the name "log".
+    let d = t.join("x");
+    fs::create_dir_all(d.join("log/supervise")).unwrap();
+    let _f = fake(&d, &record(5, 42, false, b'u', false, 1));
+    let theirs = sv_in(&debian_sv(), t.path(), &["status", "x"]).masked();
+    let ours = sv_in(&our_sv(), t.path(), &["status", "x"]).masked();
+    let line =
+        "run: x: (pid P) Ns; warning: x/log: unable to open supervise/ok: file does not exist\n";
+    assert_eq!(theirs.out, format!("{line}run: log: (pid P) Ns\n"));
+    assert_eq!((ours.out.as_str(), ours.code), (line, 1));
+
+    // LSB status of a down service with a running log: runit 2.1.2 lets
+    // the log's state decide (exit 0); upstream's fix, and we, exit 3.
+    let svc = sleeper(&t.join("y"));
+    with_log(&svc);
+    fs::write(svc.join("down"), "").unwrap();
+    let _r = Runsv::start(&debian_runsv(), &svc);
+    let link = t.join("y-init");
+    std::os::unix::fs::symlink(our_sv(), &link).unwrap();
+    let dlink = t.join("init-deb");
+    fs::create_dir_all(&dlink).unwrap();
+    std::os::unix::fs::symlink(debian_sv(), dlink.join("y")).unwrap();
+    let theirs = sv_in(&dlink.join("y"), t.path(), &["status"]);
+    let ours_dir = t.join("init-ours");
+    fs::create_dir_all(&ours_dir).unwrap();
+    std::os::unix::fs::symlink(our_sv(), ours_dir.join("y")).unwrap();
+    let ours = sv_in(&ours_dir.join("y"), t.path(), &["status"]);
+    assert_eq!(ours.masked().out, theirs.masked().out);
+    assert_eq!((theirs.code, ours.code), (0, 3));
+
+    // A relative name ending in "/" with -v: runit looks it up in SVDIR
+    // while waiting and fails; we keep using the path.
+    let rel = format!("{}/", t.join("y").display());
+    let rel = rel.trim_start_matches('/').to_string();
+    let o = testkit::run(
+        std::process::Command::new(our_sv())
+            .args(["-w", "5", "up", &rel])
+            .current_dir("/")
+            .env("SVDIR", t.path()),
+    );
+    assert_eq!(testkit::stdout(&o).split(':').next(), Some("ok"), "{o:?}");
+    drop(_r);
+    drop(link);
+}
