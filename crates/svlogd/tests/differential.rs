@@ -321,3 +321,37 @@ fn full_disk_pause_and_resume() {
     }
     assert_eq!(res[1], res[0]);
 }
+
+/// A directory where nothing can be renamed: rotation pauses with the same
+/// message, and once it is writable again every line arrives once.
+#[test]
+fn unwritable_directory_pause_and_resume() {
+    let mut res = Vec::new();
+    for bin in [debian(), ours()] {
+        let t = tmp("svlogd-diff-immutable");
+        let d = logdir(&t.join("log"), Some("s100\n"));
+        let errlog = t.join("stderr");
+        let mut g = testkit::Guard::spawn(
+            std::process::Command::new(&bin)
+                .arg("log")
+                .current_dir(t.path())
+                .stdin(std::process::Stdio::piped())
+                .stderr(fs::File::create(&errlog).expect("stderr")),
+        );
+        send(&mut g, b"start\n");
+        assert!(testkit::wait_until(WAIT, || read(&d.join("current")) == "start\n"));
+        let lock = Immutable::set(&d);
+        let input = numbered(40, 10);
+        send(&mut g, input.as_bytes());
+        let pausing = "svlogd: pausing: unable to rename current: log: permission denied\n";
+        assert!(testkit::wait_until(WAIT, || read(&errlog).contains(pausing)));
+        drop(lock);
+        drop(g.0.stdin.take());
+        let st = g.wait_timeout(WAIT).expect("exit");
+        assert_eq!(all_text(&d), format!("start\n{input}"));
+        let mut o = outcome(t.path(), &bin, &["log"], st.code(), b"");
+        o.stderr = read(&errlog).lines().next().unwrap_or("").to_string();
+        res.push(o);
+    }
+    assert_eq!(res[1], res[0]);
+}

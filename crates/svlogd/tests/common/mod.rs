@@ -218,3 +218,29 @@ pub fn fill(dir: &Path) -> PathBuf {
     let _ = f.write_all(&block[..1]);
     p
 }
+
+/// A directory made immutable (`chattr +i`: nothing can be created,
+/// renamed or removed in it) until dropped.
+pub struct Immutable(PathBuf);
+
+impl Immutable {
+    pub fn set(dir: &Path) -> Immutable {
+        let st = Command::new("chattr")
+            .arg("+i")
+            .arg(dir)
+            .status()
+            .expect("run chattr");
+        assert!(
+            st.success(),
+            "chattr +i {} (needs root and ext4-like fs)",
+            dir.display()
+        );
+        Immutable(dir.to_path_buf())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
