@@ -97,9 +97,12 @@ fn inet(cfg: &Config, ip: &[u8], port: &[u8]) -> i32 {
 }
 
 /// Drops privileges, announces itself, then logs until SIGTERM/SIGINT.
+/// It waits in one blocking `recvmmsg`; a stop signal shuts the socket's
+/// reading side down, which ends that wait (even one about to start).
 fn serve(cfg: &Config, fd: RawFd, place: &[u8]) -> i32 {
-    let signals = sys::SelfPipe::install(&[libc::SIGTERM, libc::SIGINT])
-        .unwrap_or_else(|e| fatal("unable to catch signals: ", &e));
+    if let Err(e) = sys::shutdown_on_signals(fd, &[libc::SIGTERM, libc::SIGINT]) {
+        fatal("unable to catch signals: ", &e);
+    }
     let mut hello = b"listening on ".to_vec();
     hello.extend_from_slice(place);
     hello.extend_from_slice(b", ");
@@ -110,42 +113,25 @@ fn serve(cfg: &Config, fd: RawFd, place: &[u8]) -> i32 {
     let mut batch = sys::DgramBatch::new(BATCH, DGRAM_SIZE);
     let mut out = Vec::with_capacity(BATCH * (DGRAM_SIZE + 64));
     loop {
-        let mut fds = [
-            sys::pollfd(fd, sys::POLLIN),
-            sys::pollfd(signals.fd(), sys::POLLIN),
-        ];
-        if let Err(e) = sys::poll(&mut fds, -1) {
-            fatal("poll(): ", &e);
+        let n = match batch.recv(fd, true) {
+            Ok(n) => n,
+            Err(e) => {
+                msg::warn(PROG, &["recvfrom(): ", msg::io_errstr(&e)]);
+                0
+            }
+        };
+        if sys::shutdown_signal().is_some() {
+            return 0;
         }
-        if fds[1].revents != 0 {
-            let got = signals.drain();
-            if got.contains(libc::SIGTERM) || got.contains(libc::SIGINT) {
-                return 0;
+        // Under load the queue refills while a batch is written: each
+        // write carries as many lines as arrived meanwhile.
+        out.clear();
+        for i in 0..n {
+            if let Some((m, from)) = batch.get(i) {
+                line::datagram(&mut out, m, batch.size(), cfg.raw, from);
             }
         }
-        if fds[0].revents == 0 {
-            continue;
-        }
-        // Drain the queue in batches; each batch is one write.
-        loop {
-            let n = match batch.recv_now(fd) {
-                Ok(n) => n,
-                Err(e) => {
-                    msg::warn(PROG, &["recvfrom(): ", msg::io_errstr(&e)]);
-                    0
-                }
-            };
-            out.clear();
-            for i in 0..n {
-                if let Some((m, from)) = batch.get(i) {
-                    line::datagram(&mut out, m, batch.size(), cfg.raw, from);
-                }
-            }
-            put(&out);
-            if n < BATCH {
-                break;
-            }
-        }
+        put(&out);
     }
 }
 

@@ -9,6 +9,7 @@ use std::net::Ipv4Addr;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// A new `AF_UNIX`/`AF_INET` `SOCK_DGRAM` socket (close-on-exec).
 pub fn dgram_socket(inet: bool) -> io::Result<OwnedFd> {
@@ -76,100 +77,159 @@ pub fn set_umask(mask: u32) -> u32 {
 pub struct DgramBatch {
     size: usize,
     data: Vec<u8>,
-    lens: Vec<usize>,
     addrs: Vec<libc::sockaddr_in>,
+    iovs: Vec<libc::iovec>,
+    /// Headers pointing into `data`, `addrs` and `iovs`, built once: the
+    /// vectors are never resized, so their heap buffers never move.
+    hdrs: Vec<libc::mmsghdr>,
     got: usize,
 }
 
 impl DgramBatch {
     pub fn new(count: usize, size: usize) -> DgramBatch {
         let count = count.max(1);
-        DgramBatch {
-            size,
-            data: vec![0; count * size],
-            lens: vec![0; count],
-            // SAFETY: an all-zero sockaddr_in is valid.
-            addrs: vec![unsafe { std::mem::zeroed() }; count],
-            got: 0,
-        }
-    }
-
-    /// Receives what is queued on `fd` now, up to the batch's capacity,
-    /// without waiting. Returns how many datagrams arrived (EAGAIN is 0).
-    pub fn recv_now(&mut self, fd: RawFd) -> io::Result<usize> {
-        let count = self.lens.len();
-        let mut iovs: Vec<libc::iovec> = self
-            .data
-            .chunks_mut(self.size)
+        let size = size.max(1);
+        let mut data = vec![0u8; count * size];
+        // SAFETY: an all-zero sockaddr_in is valid.
+        let mut addrs: Vec<libc::sockaddr_in> = vec![unsafe { std::mem::zeroed() }; count];
+        let mut iovs: Vec<libc::iovec> = data
+            .chunks_mut(size)
             .map(|c| libc::iovec {
                 iov_base: c.as_mut_ptr().cast(),
                 iov_len: c.len(),
             })
             .collect();
-        let mut hdrs: Vec<libc::mmsghdr> = Vec::with_capacity(count);
-        for (iov, addr) in iovs.iter_mut().zip(self.addrs.iter_mut()) {
-            // SAFETY: an all-zero msghdr is valid; we fill the pointers below.
-            let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
-            h.msg_hdr.msg_name = (addr as *mut libc::sockaddr_in).cast();
-            h.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            h.msg_hdr.msg_iov = iov;
-            h.msg_hdr.msg_iovlen = 1;
-            hdrs.push(h);
+        let hdrs = iovs
+            .iter_mut()
+            .zip(addrs.iter_mut())
+            .map(|(iov, addr)| {
+                // SAFETY: an all-zero msghdr is valid; the pointers are set next.
+                let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+                h.msg_hdr.msg_name = (addr as *mut libc::sockaddr_in).cast();
+                h.msg_hdr.msg_iov = iov;
+                h.msg_hdr.msg_iovlen = 1;
+                h
+            })
+            .collect();
+        DgramBatch {
+            size,
+            data,
+            addrs,
+            iovs,
+            hdrs,
+            got: 0,
         }
+    }
+
+    /// Receives up to the batch's capacity from `fd`. With `wait`, blocks
+    /// until at least one datagram is there, then takes what else is
+    /// queued; 0 then means the wait was cut short by a signal or by
+    /// [`shutdown_on_signals`]. Without `wait`, takes only what is queued
+    /// now (none: 0).
+    pub fn recv(&mut self, fd: RawFd, wait: bool) -> io::Result<usize> {
+        let namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        for h in &mut self.hdrs {
+            h.msg_hdr.msg_namelen = namelen;
+            h.msg_len = 0;
+        }
+        for a in &mut self.addrs {
+            a.sin_family = 0;
+        }
+        debug_assert_eq!(self.iovs.len(), self.hdrs.len());
         self.got = 0;
+        let flags = if wait {
+            libc::MSG_WAITFORONE
+        } else {
+            libc::MSG_DONTWAIT
+        };
         loop {
-            // SAFETY: every header points into buffers (self.data, iovs,
-            // self.addrs) that outlive this call, with matching lengths.
+            // SAFETY: every header points into self.data, self.iovs and
+            // self.addrs, which live as long as self and were never
+            // resized; lengths match the buffers.
             let n = unsafe {
                 libc::recvmmsg(
                     fd,
-                    hdrs.as_mut_ptr(),
-                    count as libc::c_uint,
-                    libc::MSG_DONTWAIT,
+                    self.hdrs.as_mut_ptr(),
+                    self.hdrs.len() as libc::c_uint,
+                    flags,
                     std::ptr::null_mut(),
                 )
             };
             if n >= 0 {
-                let n = n as usize;
-                for (len, h) in self.lens.iter_mut().zip(&hdrs).take(n) {
-                    *len = (h.msg_len as usize).min(self.size);
-                }
-                // A unix sender leaves no IPv4 address: mark it unset.
-                for (addr, h) in self.addrs.iter_mut().zip(&hdrs).take(n) {
-                    if (h.msg_hdr.msg_namelen as usize) < std::mem::size_of::<libc::sockaddr_in>()
-                        || addr.sin_family != libc::AF_INET as libc::sa_family_t
-                    {
-                        addr.sin_family = 0;
-                    }
-                }
-                self.got = n;
-                return Ok(n);
+                self.got = n as usize;
+                return Ok(self.got);
             }
             let e = io::Error::last_os_error();
             match e.raw_os_error() {
-                Some(libc::EINTR) => continue,
-                Some(libc::EAGAIN) => return Ok(0),
+                Some(libc::EINTR) if !wait => continue,
+                Some(libc::EINTR | libc::EAGAIN) => return Ok(0),
                 _ => return Err(e),
             }
         }
     }
 
-    /// The `i`th datagram of the last [`recv_now`](Self::recv_now) and its
+    /// The `i`th datagram of the last [`recv`](Self::recv) and its
     /// IPv4 sender, if it came over IPv4.
     pub fn get(&self, i: usize) -> Option<(&[u8], Option<Ipv4Addr>)> {
         if i >= self.got {
             return None;
         }
         let start = i * self.size;
-        let msg = &self.data[start..start + self.lens[i]];
+        let len = (self.hdrs[i].msg_len as usize).min(self.size);
+        let msg = &self.data[start..start + len];
         let a = &self.addrs[i];
-        let ip = (a.sin_family == libc::AF_INET as libc::sa_family_t)
-            .then(|| Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)));
+        let is_inet = a.sin_family == libc::AF_INET as libc::sa_family_t
+            && self.hdrs[i].msg_hdr.msg_namelen as usize >= std::mem::size_of::<libc::sockaddr_in>();
+        let ip = is_inet.then(|| Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)));
         Some((msg, ip))
     }
 
     /// The maximum size of one datagram.
     pub fn size(&self) -> usize {
         self.size
+    }
+}
+
+static SHUTDOWN_FD: AtomicI32 = AtomicI32::new(-1);
+static SHUTDOWN_SIG: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn shutdown_reading(sig: libc::c_int) {
+    SHUTDOWN_SIG.store(sig, Ordering::SeqCst);
+    let fd = SHUTDOWN_FD.load(Ordering::SeqCst);
+    if fd >= 0 {
+        // SAFETY: shutdown(2) is async-signal-safe; errno is saved and
+        // restored around it.
+        unsafe {
+            let saved = *libc::__errno_location();
+            libc::shutdown(fd, libc::SHUT_RD);
+            *libc::__errno_location() = saved;
+        }
+    }
+}
+
+/// Makes each of `signals` shut down reading on socket `fd`, so a receive
+/// blocked on it (or about to block) returns at once: a daemon can wait in
+/// one blocking `recvmmsg` and still never miss its stop signal. Handlers
+/// do not restart system calls. See [`shutdown_signal`].
+pub fn shutdown_on_signals(fd: RawFd, signals: &[i32]) -> io::Result<()> {
+    SHUTDOWN_FD.store(fd, Ordering::SeqCst);
+    for &sig in signals {
+        // SAFETY: sa is zeroed then filled; the handler only touches
+        // atomics and calls async-signal-safe shutdown(2).
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = shutdown_reading as *const () as libc::sighandler_t;
+            libc::sigemptyset(&mut sa.sa_mask);
+            cvt(libc::sigaction(sig, &sa, std::ptr::null_mut()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The signal that shut the socket down, if one has arrived.
+pub fn shutdown_signal() -> Option<i32> {
+    match SHUTDOWN_SIG.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
     }
 }
