@@ -3,6 +3,10 @@
 //! removes the first variable of that name (its slot is filled by the
 //! last variable, as runit does it) and, when it sets a value, appends
 //! `NAME=value` at the end, so `env` output matches runit's order.
+//! Entries are the C library's own strings where unchanged (no copies).
+
+use std::borrow::Cow;
+use std::ffi::{CStr, CString};
 
 /// Ordered edits: `NAME=value` sets, `NAME` alone unsets.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,33 +25,37 @@ impl Edits {
         self.0.push(name.to_vec());
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Applies the edits to `env` (entries `NAME=value`, in order). A
     /// name holding `=` (an envdir file `A=B`) edits variable `A`.
-    pub fn apply(&self, mut env: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    pub fn apply<'a>(&self, mut env: Vec<Cow<'a, CStr>>) -> Vec<Cow<'a, CStr>> {
         for edit in &self.0 {
             let split = edit.iter().position(|&c| c == b'=').unwrap_or(edit.len());
             let name = &edit[..split];
-            if let Some(j) = env
-                .iter()
-                .position(|v| v.starts_with(name) && v.get(split) == Some(&b'='))
-            {
+            if let Some(j) = env.iter().position(|v| {
+                let v = v.to_bytes();
+                v.starts_with(name) && v.get(split) == Some(&b'=')
+            }) {
                 env.swap_remove(j);
             }
             if split < edit.len() {
-                env.push(edit.clone());
+                env.push(Cow::Owned(c_string(edit)));
             }
         }
         env
     }
 }
 
+/// A C string of `b`, cut at a NUL (argv, environ and envdir values,
+/// whose NULs became newlines, hold none).
+pub fn c_string(b: &[u8]) -> CString {
+    let end = b.iter().position(|&x| x == 0).unwrap_or(b.len());
+    CString::new(&b[..end]).unwrap_or_default()
+}
+
 /// The value of `name` in `env`, first match.
-pub fn get<'a>(env: &'a [Vec<u8>], name: &[u8]) -> Option<&'a [u8]> {
+pub fn get<'a>(env: &[&'a CStr], name: &[u8]) -> Option<&'a [u8]> {
     env.iter().find_map(|v| {
+        let v = v.to_bytes();
         (v.starts_with(name) && v.get(name.len()) == Some(&b'=')).then(|| &v[name.len() + 1..])
     })
 }
@@ -56,8 +64,14 @@ pub fn get<'a>(env: &'a [Vec<u8>], name: &[u8]) -> Option<&'a [u8]> {
 mod tests {
     use super::*;
 
-    fn env(v: &[&str]) -> Vec<Vec<u8>> {
-        v.iter().map(|s| s.as_bytes().to_vec()).collect()
+    fn env(v: &[&str]) -> Vec<Cow<'static, CStr>> {
+        v.iter()
+            .map(|s| Cow::Owned(c_string(s.as_bytes())))
+            .collect()
+    }
+
+    fn refs<'a>(v: &'a [Cow<'static, CStr>]) -> Vec<&'a CStr> {
+        v.iter().map(|c| c.as_ref()).collect()
     }
 
     #[test]
@@ -88,10 +102,8 @@ mod tests {
         let mut e = Edits::default();
         e.unset(b"PATH");
         assert_eq!(e.apply(env(&["PATHX=1", "PATH=/bin"])), env(&["PATHX=1"]));
-        assert_eq!(
-            get(&env(&["PATHX=1", "PATH=/bin"]), b"PATH"),
-            Some(&b"/bin"[..])
-        );
-        assert_eq!(get(&env(&["PATHX=1"]), b"PATH"), None);
+        let two = env(&["PATHX=1", "PATH=/bin"]);
+        assert_eq!(get(&refs(&two), b"PATH"), Some(&b"/bin"[..]));
+        assert_eq!(get(&refs(&two[..1]), b"PATH"), None);
     }
 }

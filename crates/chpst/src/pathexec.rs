@@ -6,7 +6,9 @@
 //! a directory) is passed over but remembered; any other error ends the
 //! search. The error reported is the remembered one, else the last.
 
-use std::ffi::CString;
+use crate::environment::c_string;
+use std::borrow::Cow;
+use std::ffi::{CStr, CString};
 use std::io;
 
 /// The search path used when `$PATH` is not set.
@@ -39,19 +41,12 @@ pub fn search(
     saved.unwrap_or(last)
 }
 
-/// A C string of `b`, cut at a NUL (none can occur in argv or environ).
-pub fn c(b: &[u8]) -> CString {
-    let end = b.iter().position(|&x| x == 0).unwrap_or(b.len());
-    CString::new(&b[..end]).unwrap_or_default()
-}
-
 /// Replaces the process with `prog` (looked up in `path`), argv `argv`,
 /// environment `env`. Returns the error to report when that fails.
-pub fn run(prog: &[u8], argv: &[Vec<u8>], env: &[Vec<u8>], path: Option<&[u8]>) -> io::Error {
-    let argv: Vec<CString> = argv.iter().map(|a| c(a)).collect();
-    let env: Vec<CString> = env.iter().map(|a| c(a)).collect();
+pub fn run(prog: &[u8], argv: &[Vec<u8>], env: &[Cow<CStr>], path: Option<&[u8]>) -> io::Error {
+    let argv: Vec<CString> = argv.iter().map(|a| c_string(a)).collect();
     search(prog, path, &mut |cand| {
-        runit::sys::procstate::execve(&c(cand), &argv, &env)
+        runit::sys::procstate::execve(&c_string(cand), &argv, env)
     })
 }
 

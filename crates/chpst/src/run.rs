@@ -11,6 +11,7 @@ use crate::environment::{self, Edits};
 use crate::{envdir, pathexec};
 use runit::msg::io_errstr;
 use runit::sys::procstate as ps;
+use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::io::{self, Write};
 use std::os::fd::IntoRawFd;
@@ -173,18 +174,14 @@ fn take_lock(lock: &Lock) {
 }
 
 fn exec(plan: &Plan, edits: &Edits) -> i32 {
-    let start_env = ps::environ_raw();
-    let path = environment::get(&start_env, b"PATH").map(<[u8]>::to_vec);
-    let env = if edits.is_empty() {
-        start_env
-    } else {
-        edits.apply(start_env)
-    };
+    let start_env = ps::environ();
+    let path = environment::get(&start_env, b"PATH");
+    let env = edits.apply(start_env.iter().map(|&c| Cow::Borrowed(c)).collect());
     let mut argv = plan.prog.clone();
     if let Some(a0) = &plan.argv0 {
         argv[0] = a0.clone();
     }
-    let e = pathexec::run(&plan.prog[0], &argv, &env, path.as_deref());
+    let e = pathexec::run(&plan.prog[0], &argv, &env, path);
     if plan.quiet_exec_failure {
         return 0;
     }

@@ -221,10 +221,10 @@ pub fn close(fd: i32) -> io::Result<()> {
 }
 
 /// execve(2); returns only on failure. `envp` entries are `KEY=value`.
-pub fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> io::Error {
-    let mut a: Vec<*const libc::c_char> = argv.iter().map(|s| s.as_ptr()).collect();
+pub fn execve<A: AsRef<CStr>, E: AsRef<CStr>>(path: &CStr, argv: &[A], envp: &[E]) -> io::Error {
+    let mut a: Vec<*const libc::c_char> = argv.iter().map(|s| s.as_ref().as_ptr()).collect();
     a.push(std::ptr::null());
-    let mut e: Vec<*const libc::c_char> = envp.iter().map(|s| s.as_ptr()).collect();
+    let mut e: Vec<*const libc::c_char> = envp.iter().map(|s| s.as_ref().as_ptr()).collect();
     e.push(std::ptr::null());
     // SAFETY: path, every argv/envp entry and both NULL-terminated pointer
     // arrays live until execve returns.
@@ -233,19 +233,22 @@ pub fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> io::Error {
 }
 
 /// The process environment exactly as `environ` holds it: every entry,
-/// in order, byte for byte (std's view drops entries without `=`).
-pub fn environ_raw() -> Vec<Vec<u8>> {
+/// in order, byte for byte (std's view drops entries without `=`), as
+/// the C library's own strings, not copies. They stay valid while the
+/// environment is not changed; callers must not change it (setenv,
+/// `std::env::set_var`) while holding them.
+pub fn environ() -> Vec<&'static CStr> {
     let mut out = Vec::new();
     // SAFETY: environ is a NULL-terminated array of NUL-terminated strings
-    // maintained by the C library; nothing in this process modifies it
-    // concurrently (runit programs do not call setenv from threads).
+    // maintained by the C library; per the contract above nothing changes
+    // it while the references live.
     unsafe {
         let mut p = libc::environ as *const *const libc::c_char;
         if p.is_null() {
             return out;
         }
         while !(*p).is_null() {
-            out.push(CStr::from_ptr(*p).to_bytes().to_vec());
+            out.push(CStr::from_ptr(*p));
             p = p.add(1);
         }
     }
