@@ -31,10 +31,11 @@ pub fn chunk(size: u64, sizemax: u64, linemax: usize, pending: &[u8]) -> (usize,
 /// What a listing of the log directory says about old files.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct OldFiles {
-    /// Rotated files, processed (`.s`) or not (`.u`).
+    /// Processed rotated files (`.s`): the only ones counted against `n`
+    /// and `N`, as Debian's svlogd does.
     pub count: u64,
-    /// The oldest processed file: the only kind ever pruned (runit 2.3
-    /// stopped pruning `.u` files, which still wait for the processor).
+    /// The oldest `.s` file: the only kind ever pruned (`.u` files still
+    /// wait for the processor; runit 2.3 made sure they are never pruned).
     pub oldest: Option<String>,
     /// Output files of interrupted processors (`.t`), to remove.
     pub leftovers: Vec<String>,
@@ -60,7 +61,6 @@ pub fn scan<'a>(names: impl IntoIterator<Item = &'a str>, busy: Option<&str>) ->
                     o.oldest = Some(n.to_string());
                 }
             }
-            b'u' => o.count += 1,
             b't' if Some(n) != busy => o.leftovers.push(n.to_string()),
             _ => {}
         }
@@ -113,7 +113,7 @@ mod tests {
             "@short.s",
         ];
         let o = scan(names, Some("@400000000000000000000005.t"));
-        assert_eq!(o.count, 3);
+        assert_eq!(o.count, 2);
         assert_eq!(o.oldest.as_deref(), Some("@400000000000000000000002.s"));
         assert_eq!(o.leftovers, vec!["@400000000000000000000004.t"]);
     }

@@ -213,6 +213,13 @@ fn processor_output_and_state() {
 }
 
 #[test]
+fn processor_with_retention() {
+    let input = numbered(40, 8);
+    let o = same(&["log"], &["log"], Some("s20\nn2\n!cat\n"), &input);
+    assert_eq!(o.files.iter().filter(|f| f.0.ends_with(".s")).count(), 3);
+}
+
+#[test]
 fn locked_directory() {
     let mut res = Vec::new();
     for bin in [debian(), ours()] {
