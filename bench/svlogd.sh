@@ -13,6 +13,7 @@ LINES=${LINES:-2000000}
 command -v s6-log >/dev/null || apt-get install -y s6 >/dev/null 2>&1 ||
     { apt-get update >/dev/null && apt-get install -y s6 >/dev/null; }
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
+command -v bc >/dev/null || apt-get install -y bc >/dev/null
 cargo build --release -p svlogd >/dev/null 2>&1
 
 OURS=$PWD/target/release/svlogd
