@@ -125,8 +125,19 @@ against_both!(
     several_and_missing
 );
 
-/// A shell that survives every signal sv can send but TERM and KILL.
-const TRAPPER: &str = "trap ':' HUP ALRM INT QUIT USR1 USR2\nwhile :; do sleep 1 & wait; done";
+/// A shell that survives every signal sv can send but TERM and KILL; it
+/// creates `trapping` in its directory once its traps are set.
+const TRAPPER: &str =
+    "trap ':' HUP ALRM INT QUIT USR1 USR2\n: >trapping\nwhile :; do sleep 1 & wait; done";
+
+/// Waits until the service `name` has set its traps.
+fn trapping(t: &Path, name: &str) {
+    let f = t.join(name).join("trapping");
+    assert!(
+        wait_until(LONG, || f.exists()),
+        "{name} never set its traps"
+    );
+}
 
 fn lifecycle_setup(t: &Path) {
     let a = sleeper(&t.join("a"));
@@ -186,6 +197,7 @@ fn signals(runsv: &Path) {
         },
         &["s"],
         &[
+            Do(|t| trapping(t, "s")),
             Sv(&["hup", "s"]),
             Sv(&["-v", "hup", "s"]),
             Sv(&["-v", "alarm", "s"]),
@@ -203,10 +215,14 @@ fn term_ignoring(runsv: &Path) {
     compare(
         runsv,
         |t| {
-            testkit::service(&t.join("c"), "trap '' TERM\nwhile :; do sleep 1; done");
+            testkit::service(
+                &t.join("c"),
+                "trap '' TERM\n: >trapping\nwhile :; do sleep 1; done",
+            );
         },
         &["c"],
         &[
+            Do(|t| trapping(t, "c")),
             Sv(&["-w", "1", "stop", "c"]),
             Sv(&["status", "c"]),
             Sv(&["-w", "1", "force-stop", "c"]),
@@ -241,7 +257,7 @@ fn check_scripts(runsv: &Path) {
 }
 
 fn lsb_setup(t: &Path) {
-    sleeper(&t.join("cron"));
+    testkit::service(&t.join("cron"), TRAPPER);
 }
 
 fn lsb_mode(runsv: &Path) {
@@ -254,10 +270,15 @@ fn lsb_mode(runsv: &Path) {
             Lsb("cron", &["stop"]),
             Lsb("cron", &["status"]),
             Lsb("cron", &["start"]),
+            Age,
             Lsb("cron", &["-w", "5", "restart"]),
+            Age,
+            Do(|t| fs::remove_file(t.join("cron/trapping")).unwrap()),
             Lsb("cron", &["force-reload"]),
+            Do(|t| trapping(t, "cron")),
             Lsb("cron", &["reload"]),
-            Lsb("cron", &["down"]),
+            Lsb("cron", &["-v", "down"]),
+            Lsb("cron", &["up"]),
             Lsb("cron", &["-v", "up"]),
             Lsb("cron", &[]),
             Lsb("cron", &["stat"]),

@@ -262,14 +262,24 @@ fn check_script_gates_start(runsv: &Path) {
 fn force_stop_kills_on_timeout(runsv: &Path) {
     let t = TempDir::new("sv-force");
     let a = t.join("a");
-    testkit::service(&a, "trap '' TERM\nwhile :; do sleep 1; done");
+    let mark = t.join("trapping");
+    testkit::service(
+        &a,
+        &format!(
+            "trap '' TERM\n: >{}\nwhile :; do sleep 1; done",
+            mark.display()
+        ),
+    );
     let _r = Runsv::start(runsv, &a);
+    assert!(wait_until(LONG, || mark.exists()));
     let pid = service_pid(&a);
     let o = sv(&t, &["-w", "1", "force-stop", "a"]);
     assert_line(&o, "kill: run: a: (pid P) Ns, want down, got TERM\n", 1);
     assert!(wait_until(LONG, || !alive(pid) && service_pid(&a) == 0));
     // Plain stop of a TERM-ignoring service: timeout, no kill.
+    fs::remove_file(&mark).unwrap();
     assert_line(&sv(&t, &["start", "a"]), "ok: run: a: (pid P) Ns\n", 0);
+    assert!(wait_until(LONG, || mark.exists()));
     let o = sv(&t, &["-w", "1", "stop", "a"]);
     assert_line(&o, "timeout: run: a: (pid P) Ns, want down, got TERM\n", 1);
     assert!(alive(service_pid(&a)));
