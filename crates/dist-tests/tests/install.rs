@@ -78,6 +78,7 @@ fn expected_standalone() -> BTreeMap<String, String> {
     for d in [
         "/etc", "/etc/runit", "/etc/runit/runsvdir", "/etc/runit/runsvdir/default", "/etc/runit/runsvdir/single",
         "/etc/runit/runsvdir/single/sulogin", "/etc/sv", "/lib", "/lib/runit", "/sbin", "/usr", "/usr/bin", "/usr/sbin",
+        "/var", "/var/log", "/var/log/runit",
     ] {
         add(d, "755");
     }
@@ -250,4 +251,16 @@ fn takeover_diverts_the_init_script_and_links_sv() {
     // a second time changes nothing
     install(b.path(), d.path(), &["--takeover", "cron"]);
     assert_eq!(diversions(d.path()).len(), 1);
+}
+
+#[test]
+fn a_packages_own_service_directory_is_left_alone() {
+    let b = snapshot();
+    let d = testkit::TempDir::new("install-pkgsv");
+    testkit::script(&d.join("etc/sv/ssh/run"), "#!/bin/sh\nexec packaged-sshd\n");
+    fs::create_dir_all(d.join("etc/sv/ssh/.meta")).unwrap();
+    install(b.path(), d.path(), &["--services"]);
+    assert_eq!(fs::read_to_string(d.join("etc/sv/ssh/run")).unwrap(), "#!/bin/sh\nexec packaged-sshd\n");
+    assert!(d.join("etc/sv/ssh/supervise").symlink_metadata().is_err());
+    assert!(d.join("etc/sv/cron/run").exists());
 }

@@ -21,10 +21,12 @@ mount -t tmpfs tmpfs /run
 rm -rf /etc/rcS.d /etc/rc0.d /etc/rc2.d /etc/rc6.d /etc/runit /etc/service /etc/sv
 mkdir -p /etc/rcS.d /etc/rc0.d /etc/rc2.d /etc/rc6.d /etc/init.d /etc/runit/runsvdir/default /etc/runit/runsvdir/single /etc/sv
 cp "$T"/stage/* /etc/runit/
-for s in rcsone sysvonly svc; do
+for s in rcsone sysvonly svc-real; do
 	printf '#!/bin/sh\necho "%s $*" >>%s/rc.log\n' "$s" "$T" >/etc/init.d/$s
 	chmod 755 /etc/init.d/$s
 done
+# taken over: the init script is a link (to sv on a real system)
+ln -s svc-real /etc/init.d/svc
 ln -s ../init.d/rcsone /etc/rcS.d/S01rcsone
 ln -s ../init.d/sysvonly /etc/rc2.d/S01sysvonly
 ln -s ../init.d/svc /etc/rc2.d/S02svc
