@@ -29,9 +29,16 @@ fn same(a: &Path, b: &Path) -> bool {
 
 fn install(bins: &Path, destdir: &Path, args: &[&str]) -> std::process::Output {
     let o = testkit::run(
-        Command::new(dist().join("install")).args(args).env("DESTDIR", destdir).env("BINDIR", bins),
+        Command::new(dist().join("install"))
+            .args(args)
+            .env("DESTDIR", destdir)
+            .env("BINDIR", bins),
     );
-    assert!(o.status.success(), "install {args:?}: {}", testkit::stderr(&o));
+    assert!(
+        o.status.success(),
+        "install {args:?}: {}",
+        testkit::stderr(&o)
+    );
     o
 }
 
@@ -76,9 +83,22 @@ fn expected_standalone() -> BTreeMap<String, String> {
         e.insert(p.to_string(), v.to_string());
     };
     for d in [
-        "/etc", "/etc/runit", "/etc/runit/runsvdir", "/etc/runit/runsvdir/default", "/etc/runit/runsvdir/single",
-        "/etc/runit/runsvdir/single/sulogin", "/etc/sv", "/lib", "/lib/runit", "/sbin", "/usr", "/usr/bin", "/usr/sbin",
-        "/var", "/var/log", "/var/log/runit",
+        "/etc",
+        "/etc/runit",
+        "/etc/runit/runsvdir",
+        "/etc/runit/runsvdir/default",
+        "/etc/runit/runsvdir/single",
+        "/etc/runit/runsvdir/single/sulogin",
+        "/etc/sv",
+        "/lib",
+        "/lib/runit",
+        "/sbin",
+        "/usr",
+        "/usr/bin",
+        "/usr/sbin",
+        "/var",
+        "/var/log",
+        "/var/log/runit",
     ] {
         add(d, "755");
     }
@@ -86,7 +106,14 @@ fn expected_standalone() -> BTreeMap<String, String> {
         add(p, "755");
     }
     add("/sbin/init", "-> /lib/runit/runit-init");
-    for c in ["envdir", "envuidgid", "pgrphack", "setuidgid", "setlock", "softlimit"] {
+    for c in [
+        "envdir",
+        "envuidgid",
+        "pgrphack",
+        "setuidgid",
+        "setlock",
+        "softlimit",
+    ] {
         add(&format!("/usr/bin/{c}"), "-> chpst");
     }
     for f in ["shutdown", "runlevel", "invoke-run", "finish-exec"] {
@@ -101,16 +128,28 @@ fn expected_standalone() -> BTreeMap<String, String> {
         add(&format!("/etc/runit/{f}"), "755");
     }
     add("/etc/runit/runsvdir/single/sulogin/run", "755");
-    add("/etc/runit/runsvdir/single/sulogin/supervise", "-> /run/runit/supervise/sulogin");
+    add(
+        "/etc/runit/runsvdir/single/sulogin/supervise",
+        "-> /run/runit/supervise/sulogin",
+    );
     add("/etc/runit/runsvdir/current", "-> default");
     add("/etc/service", "-> runit/runsvdir/current");
-    for n in ["getty-1", "getty-2", "getty-3", "getty-4", "getty-5", "getty-S0", "cron", "ssh", "dhclient"] {
+    for n in [
+        "getty-1", "getty-2", "getty-3", "getty-4", "getty-5", "getty-S0", "cron", "ssh",
+        "dhclient",
+    ] {
         add(&format!("/etc/sv/{n}"), "755");
         add(&format!("/etc/sv/{n}/run"), "755");
         add(&format!("/etc/sv/{n}/finish"), "755");
-        add(&format!("/etc/sv/{n}/supervise"), &format!("-> /run/runit/supervise/{n}"));
+        add(
+            &format!("/etc/sv/{n}/supervise"),
+            &format!("-> /run/runit/supervise/{n}"),
+        );
         if n.starts_with("getty-") && n != "getty-S0" {
-            add(&format!("/etc/runit/runsvdir/default/{n}"), &format!("-> /etc/sv/{n}"));
+            add(
+                &format!("/etc/runit/runsvdir/default/{n}"),
+                &format!("-> /etc/sv/{n}"),
+            );
         }
     }
     e
@@ -133,7 +172,12 @@ fn standalone_install_puts_every_file_at_debians_paths() {
     for (p, prog) in PROGRAMS {
         assert!(same(&d.join(&p[1..]), &b.join(prog)), "{p}");
     }
-    for p in ["etc/runit/2", "lib/runit/invoke-run", "sbin/update-service", "etc/sv/getty-S0/finish"] {
+    for p in [
+        "etc/runit/2",
+        "lib/runit/invoke-run",
+        "sbin/update-service",
+        "etc/sv/getty-S0/finish",
+    ] {
         assert!(same(&d.join(p), &dist().join(p)), "{p}");
     }
     let finish = fs::read_to_string(d.join("etc/sv/getty-S0/finish")).unwrap();
@@ -152,20 +196,44 @@ fn install_again_keeps_the_administrators_choices() {
     fs::remove_file(d.join("usr/bin/envdir")).unwrap();
     fs::write(d.join("usr/bin/envdir"), "daemontools").unwrap();
     install(b.path(), d.path(), &[]);
-    assert_eq!(fs::read_link(d.join("etc/runit/runsvdir/current")).unwrap(), Path::new("single"));
-    assert_eq!(fs::read_to_string(d.join("usr/bin/envdir")).unwrap(), "daemontools");
+    assert_eq!(
+        fs::read_link(d.join("etc/runit/runsvdir/current")).unwrap(),
+        Path::new("single")
+    );
+    assert_eq!(
+        fs::read_to_string(d.join("usr/bin/envdir")).unwrap(),
+        "daemontools"
+    );
     let mut want = expected_standalone();
     want.insert("/etc/runit/runsvdir/current".into(), "-> single".into());
-    want.insert("/usr/bin/envdir".into(), format!("{:o}", fs::metadata(d.join("usr/bin/envdir")).unwrap().permissions().mode() & 0o7777));
+    want.insert(
+        "/usr/bin/envdir".into(),
+        format!(
+            "{:o}",
+            fs::metadata(d.join("usr/bin/envdir"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777
+        ),
+    );
     assert_eq!(listing(d.path()), want);
 }
 
 #[test]
 fn install_fails_clearly_without_built_programs() {
     let d = testkit::TempDir::new("install-nobin");
-    let o = testkit::run(Command::new(dist().join("install")).env("DESTDIR", d.path()).env("BINDIR", d.join("none")));
+    let o = testkit::run(
+        Command::new(dist().join("install"))
+            .env("DESTDIR", d.path())
+            .env("BINDIR", d.join("none")),
+    );
     assert_eq!(o.status.code(), Some(111));
-    assert!(testkit::stderr(&o).starts_with("install: fatal: "), "{}", testkit::stderr(&o));
+    assert!(
+        testkit::stderr(&o).starts_with("install: fatal: "),
+        "{}",
+        testkit::stderr(&o)
+    );
     assert!(listing(d.path()).is_empty());
 }
 
@@ -173,7 +241,12 @@ fn install_fails_clearly_without_built_programs() {
 /// knows the runit package is installed.
 fn debian_system(tag: &str) -> testkit::TempDir {
     let d = testkit::TempDir::new(tag);
-    let st = Command::new("cp").arg("-a").arg(format!("{}/.", testkit::debian_root().display())).arg(d.path()).status().unwrap();
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", testkit::debian_root().display()))
+        .arg(d.path())
+        .status()
+        .unwrap();
     assert!(st.success());
     fs::create_dir_all(d.join("var/lib/dpkg/info")).unwrap();
     fs::write(d.join("var/lib/dpkg/status"), "").unwrap();
@@ -183,7 +256,12 @@ fn debian_system(tag: &str) -> testkit::TempDir {
 }
 
 fn diversions(root: &Path) -> Vec<String> {
-    let o = testkit::run(Command::new("dpkg-divert").arg("--root").arg(root).arg("--list"));
+    let o = testkit::run(
+        Command::new("dpkg-divert")
+            .arg("--root")
+            .arg(root)
+            .arg("--list"),
+    );
     let mut v: Vec<String> = testkit::stdout(&o).lines().map(str::to_string).collect();
     v.sort();
     v
@@ -198,10 +276,15 @@ fn over_debian_diverts_only_the_programs_and_can_be_undone() {
     for (p, prog) in PROGRAMS {
         let rel = &p[1..];
         assert!(same(&d.join(rel), &b.join(prog)), "{p} is ours");
-        assert!(same(&d.join(&format!("{rel}.debian")), &testkit::debian(rel)), "{p}.debian is Debian's");
+        assert!(
+            same(&d.join(&format!("{rel}.debian")), &testkit::debian(rel)),
+            "{p}.debian is Debian's"
+        );
     }
-    let mut want: Vec<String> =
-        PROGRAMS.iter().map(|(p, _)| format!("diversion of {p} to {p}.debian by runit-rs")).collect();
+    let mut want: Vec<String> = PROGRAMS
+        .iter()
+        .map(|(p, _)| format!("diversion of {p} to {p}.debian by runit-rs"))
+        .collect();
     want.sort();
     assert_eq!(diversions(d.path()), want);
     // nothing else changed: Debian's scripts, links and service dirs stay
@@ -219,7 +302,10 @@ fn over_debian_diverts_only_the_programs_and_can_be_undone() {
     assert!(diversions(d.path()).is_empty());
     for (p, _) in PROGRAMS {
         let rel = &p[1..];
-        assert!(same(&d.join(rel), &testkit::debian(rel)), "{p} is Debian's again");
+        assert!(
+            same(&d.join(rel), &testkit::debian(rel)),
+            "{p} is Debian's again"
+        );
         assert!(!d.join(&format!("{rel}.debian")).exists());
     }
 }
@@ -229,7 +315,10 @@ fn over_debian_refuses_a_system_without_debians_runit() {
     let b = snapshot();
     let d = testkit::TempDir::new("over-nothing");
     let o = testkit::run(
-        Command::new(dist().join("install")).arg("--over-debian").env("DESTDIR", d.path()).env("BINDIR", b.path()),
+        Command::new(dist().join("install"))
+            .arg("--over-debian")
+            .env("DESTDIR", d.path())
+            .env("BINDIR", b.path()),
     );
     assert_eq!(o.status.code(), Some(111));
     assert!(testkit::stderr(&o).contains("Debian's runit package is not installed"));
@@ -244,10 +333,22 @@ fn takeover_diverts_the_init_script_and_links_sv() {
     fs::create_dir_all(d.join("etc/runit/runsvdir/default")).unwrap();
     std::os::unix::fs::symlink("default", d.join("etc/runit/runsvdir/current")).unwrap();
     install(b.path(), d.path(), &["--takeover", "cron"]);
-    assert_eq!(fs::read_link(d.join("etc/init.d/cron")).unwrap(), Path::new("/usr/bin/sv"));
-    assert_eq!(fs::read_to_string(d.join("etc/init.d/cron.sysv")).unwrap(), "#!/bin/sh\necho sysv cron\n");
-    assert_eq!(diversions(d.path()), vec!["local diversion of /etc/init.d/cron to /etc/init.d/cron.sysv"]);
-    assert_eq!(fs::read_link(d.join("etc/runit/runsvdir/default/cron")).unwrap(), Path::new("/etc/sv/cron"));
+    assert_eq!(
+        fs::read_link(d.join("etc/init.d/cron")).unwrap(),
+        Path::new("/usr/bin/sv")
+    );
+    assert_eq!(
+        fs::read_to_string(d.join("etc/init.d/cron.sysv")).unwrap(),
+        "#!/bin/sh\necho sysv cron\n"
+    );
+    assert_eq!(
+        diversions(d.path()),
+        vec!["local diversion of /etc/init.d/cron to /etc/init.d/cron.sysv"]
+    );
+    assert_eq!(
+        fs::read_link(d.join("etc/runit/runsvdir/default/cron")).unwrap(),
+        Path::new("/etc/sv/cron")
+    );
     // a second time changes nothing
     install(b.path(), d.path(), &["--takeover", "cron"]);
     assert_eq!(diversions(d.path()).len(), 1);
@@ -260,7 +361,10 @@ fn a_packages_own_service_directory_is_left_alone() {
     testkit::script(&d.join("etc/sv/ssh/run"), "#!/bin/sh\nexec packaged-sshd\n");
     fs::create_dir_all(d.join("etc/sv/ssh/.meta")).unwrap();
     install(b.path(), d.path(), &["--services"]);
-    assert_eq!(fs::read_to_string(d.join("etc/sv/ssh/run")).unwrap(), "#!/bin/sh\nexec packaged-sshd\n");
+    assert_eq!(
+        fs::read_to_string(d.join("etc/sv/ssh/run")).unwrap(),
+        "#!/bin/sh\nexec packaged-sshd\n"
+    );
     assert!(d.join("etc/sv/ssh/supervise").symlink_metadata().is_err());
     assert!(d.join("etc/sv/cron/run").exists());
 }

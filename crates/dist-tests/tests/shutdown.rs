@@ -35,7 +35,10 @@ fn reset(root: &Path, setup: &str) {
     match setup {
         "stopit" => fs::write(root.join("run/runit.stopit"), "").unwrap(),
         "initctl" => {
-            let st = std::process::Command::new("mkfifo").arg(root.join("run/initctl")).status().unwrap();
+            let st = std::process::Command::new("mkfifo")
+                .arg(root.join("run/initctl"))
+                .status()
+                .unwrap();
             assert!(st.success());
         }
         _ => {}
@@ -46,7 +49,11 @@ fn reset(root: &Path, setup: &str) {
 /// blocking when nobody writes.
 fn read_fifo(path: std::path::PathBuf) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
-        let mut f = match fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&path) {
+        let mut f = match fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&path)
+        {
             Ok(f) => f,
             Err(_) => return Vec::new(),
         };
@@ -69,7 +76,13 @@ fn run_case(root: &Path, setup: &str, user: Option<&str>, args: &str) -> Outcome
     let argv: Vec<String> = args
         .split_whitespace()
         .enumerate()
-        .map(|(i, a)| if i == 0 { format!("/sbin/{a}") } else { a.to_string() })
+        .map(|(i, a)| {
+            if i == 0 {
+                format!("/sbin/{a}")
+            } else {
+                a.to_string()
+            }
+        })
         .collect();
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let out = run_in_root(root, user, if setup == "initctl" { 3 } else { 10 }, &argv);
@@ -103,7 +116,11 @@ fn pair(tag: &str) -> Pair {
     mini_root(&debian);
     install_shutdown(&ours, &dist().join("lib/runit/shutdown"));
     install_shutdown(&debian, &testkit::debian("lib/runit/shutdown"));
-    Pair { _dir: dir, ours, debian }
+    Pair {
+        _dir: dir,
+        ours,
+        debian,
+    }
 }
 
 fn compare(p: &Pair, setup: &str, user: Option<&str>, args: &str) -> Outcome {
@@ -151,9 +168,15 @@ fn halt_reboot_shutdown_match_debian_without_runit_as_init() {
     let o = compare(&p, "none", None, "reboot");
     assert_eq!(o.init, "init 6\n");
     let o = compare(&p, "none", None, "shutdown -f -F -r now");
-    assert_eq!((o.init.as_str(), o.files), ("init 6\n", vec!["fastboot", "forcefsck"]));
+    assert_eq!(
+        (o.init.as_str(), o.files),
+        ("init 6\n", vec!["fastboot", "forcefsck"])
+    );
     let o = compare(&p, "none", None, "shutdown 5");
-    assert_eq!((o.rc, o.stderr.as_str()), (Some(1), "Usage: shutdown [-F] [-f] [-r] [-h] [now] \n\0"));
+    assert_eq!(
+        (o.rc, o.stderr.as_str()),
+        (Some(1), "Usage: shutdown [-F] [-f] [-r] [-h] [now] \n\0")
+    );
 }
 
 #[test]
@@ -174,7 +197,14 @@ fn halt_reboot_shutdown_match_debian_with_runit_as_init() {
 #[test]
 fn only_root_may_shut_down() {
     let p = pair("shutdown-user");
-    for args in ["halt", "reboot", "shutdown -r now", "shutdown -x", "halt -w", "halt -n"] {
+    for args in [
+        "halt",
+        "reboot",
+        "shutdown -r now",
+        "shutdown -x",
+        "halt -w",
+        "halt -n",
+    ] {
         let o = compare(&p, "none", Some("65534:65534"), args);
         assert_eq!(o.rc, Some(2), "{args}");
         assert!(o.init.is_empty());
@@ -187,7 +217,10 @@ fn under_a_sysv_init_the_request_goes_down_initctl() {
     for args in ["reboot", "shutdown -F"] {
         let o = compare(&p, "initctl", None, args);
         let level = if args == "reboot" { b'6' } else { b'0' };
-        assert_eq!(o.initctl, [0x69, 0x19, 0x09, 0x03, 1, 0, 0, 0, level, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            o.initctl,
+            [0x69, 0x19, 0x09, 0x03, 1, 0, 0, 0, level, 0, 0, 0, 0, 0, 0, 0]
+        );
         assert!(o.init.is_empty());
     }
 }
@@ -207,7 +240,11 @@ fn force_powers_off_or_reboots_at_once() {
     ] {
         let o = run_case(&p.ours, setup, None, args);
         assert_eq!(o.rc, Some(0), "{args}: {o:?}");
-        assert_eq!(fs::read_to_string(p.ours.join("proc/sysrq-trigger")).unwrap(), key, "{args}");
+        assert_eq!(
+            fs::read_to_string(p.ours.join("proc/sysrq-trigger")).unwrap(),
+            key,
+            "{args}"
+        );
         assert_eq!(o.files.contains(&"etc/runit/nosync"), nosync);
         assert!(o.init.is_empty());
     }
@@ -218,7 +255,10 @@ fn runlevel_matches_debian() {
     let dir = testkit::TempDir::new("runlevel");
     let ours = dir.join("ours");
     let debian = dir.join("debian");
-    for (root, script) in [(&ours, dist().join("lib/runit/runlevel")), (&debian, testkit::debian("lib/runit/runlevel"))] {
+    for (root, script) in [
+        (&ours, dist().join("lib/runit/runlevel")),
+        (&debian, testkit::debian("lib/runit/runlevel")),
+    ] {
         mini_root(root);
         common::copy_file(&script, &root.join("sbin/runlevel"));
     }

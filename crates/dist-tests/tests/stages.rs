@@ -82,29 +82,63 @@ fn run_stages(tag: &str, reboot: bool) -> (String, String, String) {
     fs::write(t.join("setup"), SETUP).unwrap();
     fs::write(t.join("scenario"), SCENARIO).unwrap();
     let mut cmd = std::process::Command::new("unshare");
-    cmd.args(["--pid", "--fork", "--kill-child", "--mount-proc", "--mount", "--propagation", "private", "sh"])
-        .arg(t.join("setup"))
-        .arg(t.path())
-        .env("REBOOT", if reboot { "1" } else { "" })
-        .stdin(std::process::Stdio::null());
+    cmd.args([
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "--mount-proc",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+    ])
+    .arg(t.join("setup"))
+    .arg(t.path())
+    .env("REBOOT", if reboot { "1" } else { "" })
+    .stdin(std::process::Stdio::null());
     let mut g = testkit::Guard::spawn(&mut cmd);
-    assert!(g.wait_timeout(Duration::from_secs(60)).is_some(), "stages did not finish");
+    assert!(
+        g.wait_timeout(Duration::from_secs(60)).is_some(),
+        "stages did not finish"
+    );
     let read = |p: &str| fs::read_to_string(t.join(p)).unwrap_or_default();
-    (read("result") + "stage 2 said: " + &read("stage2.out"), read("rc.log"), read("stage3.out"))
+    (
+        read("result") + "stage 2 said: " + &read("stage2.out"),
+        read("rc.log"),
+        read("stage3.out"),
+    )
 }
 
 fn assert_common(result: &str, stage3: &str) {
-    assert!(result.contains("stage1 rc=0 stopit=0 reboot=0\n"), "{result}");
-    assert!(result.contains("before: run: /etc/service/svc:\n"), "{result}");
-    assert!(result.contains("current: default supervise: yes\n"), "{result}");
+    assert!(
+        result.contains("stage1 rc=0 stopit=0 reboot=0\n"),
+        "{result}"
+    );
+    assert!(
+        result.contains("before: run: /etc/service/svc:\n"),
+        "{result}"
+    );
+    assert!(
+        result.contains("current: default supervise: yes\n"),
+        "{result}"
+    );
     assert!(result.contains("runsvdir: runsvdir -P /e\n"), "{result}");
     assert!(result.contains("stage3 rc=0\n"), "{result}");
     // every runsv got "exit": none is left to ask
-    assert!(result.contains("after: fail: /etc/service/svc:\n"), "{result}");
+    assert!(
+        result.contains("after: fail: /etc/service/svc:\n"),
+        "{result}"
+    );
     assert!(result.contains("sleep left: 0\n"), "{result}");
-    assert!(stage3.starts_with("Waiting for services to stop...\n"), "{stage3}");
+    assert!(
+        stage3.starts_with("Waiting for services to stop...\n"),
+        "{stage3}"
+    );
     assert!(stage3.contains("Running shutdown tasks...\n"), "{stage3}");
-    assert!(Path::new("/etc/service").symlink_metadata().is_err(), "the host's /etc was touched");
+    assert!(
+        Path::new("/etc/service").symlink_metadata().is_err(),
+        "the host's /etc was touched"
+    );
 }
 
 #[test]
@@ -116,7 +150,11 @@ fn boot_and_poweroff_run_the_sysv_scripts_and_the_services() {
     // K scripts at stage 3, except the one runit stopped already
     let mut lines: Vec<&str> = rc.lines().collect();
     lines.sort();
-    assert_eq!(lines, ["rcsone start", "sysvonly start", "sysvonly stop"], "{rc}");
+    assert_eq!(
+        lines,
+        ["rcsone start", "sysvonly start", "sysvonly stop"],
+        "{rc}"
+    );
 }
 
 #[test]

@@ -26,7 +26,9 @@ fn state(t: &Path) -> String {
     names.sort();
     let mut s = String::new();
     for n in names {
-        let target = fs::read_link(t.join("service").join(&n)).map(|p| p.display().to_string()).unwrap_or_default();
+        let target = fs::read_link(t.join("service").join(&n))
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         s.push_str(&format!("{n} -> {target}\n"));
     }
     s.push_str(&format!("bar/down: {}\n", t.join("sv/bar/down").exists()));
@@ -34,16 +36,27 @@ fn state(t: &Path) -> String {
 }
 
 fn step(script: &Path, t: &Path, args: &[&str], user: bool) -> String {
-    let args: Vec<String> = args.iter().map(|a| a.replace('T', &t.display().to_string())).collect();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace('T', &t.display().to_string()))
+        .collect();
     let mut cmd = if user {
         let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(script);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(script);
         c
     } else {
         Command::new(script)
     };
-    let path = format!("{}:{}", testkit::debian("usr/bin").display(), std::env::var("PATH").unwrap_or_default());
-    cmd.args(&args).env("SVDIR", t.join("service")).env("PATH", path).current_dir(t);
+    let path = format!(
+        "{}:{}",
+        testkit::debian("usr/bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    cmd.args(&args)
+        .env("SVDIR", t.join("service"))
+        .env("PATH", path)
+        .current_dir(t);
     let o = testkit::run(&mut cmd);
     let text = format!(
         "rc={:?}\nout:{}\nerr:{}\n{}",
@@ -104,7 +117,10 @@ fn update_service_matches_debian_step_by_step() {
     }
     // what the sequence leaves: foo disabled by the administrator
     assert!(fs::symlink_metadata(a.join("service/.foo")).is_ok());
-    assert_eq!(fs::read_link(a.join("service/bar")).unwrap(), a.join("sv/bar"));
+    assert_eq!(
+        fs::read_link(a.join("service/bar")).unwrap(),
+        a.join("sv/bar")
+    );
 }
 
 #[test]
@@ -112,11 +128,19 @@ fn update_service_needs_root_to_change_things() {
     let a = tree("us-user-ours");
     let b = tree("us-user-debian");
     let debian = testkit::debian("sbin/update-service");
-    for args in [&["--add", "T/sv/foo"][..], &["--remove", "T/sv/foo"], &["--noauto", "T/sv/bar"], &["--list"]] {
+    for args in [
+        &["--add", "T/sv/foo"][..],
+        &["--remove", "T/sv/foo"],
+        &["--noauto", "T/sv/bar"],
+        &["--list"],
+    ] {
         let mine = step(&ours(), a.path(), args, true);
         let theirs = step(&debian, b.path(), args, true);
         assert_eq!(mine, theirs, "update-service {args:?}");
     }
     let out = step(&ours(), a.path(), &["--add", "T/sv/foo"], true);
-    assert!(out.contains("update-service: fatal: update-service -a must be run by root."), "{out}");
+    assert!(
+        out.contains("update-service: fatal: update-service -a must be run by root."),
+        "{out}"
+    );
 }

@@ -37,7 +37,8 @@ pub fn copy_with_libs(root: &Path, prog: &str, to: &str) {
 
 pub fn copy_file(from: &Path, to: &Path) {
     fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
-    fs::copy(from, to).unwrap_or_else(|e| panic!("copy {} -> {}: {e}", from.display(), to.display()));
+    fs::copy(from, to)
+        .unwrap_or_else(|e| panic!("copy {} -> {}: {e}", from.display(), to.display()));
 }
 
 /// A minimal root filesystem: dash as /bin/sh, id, head, cat, sleep, printf and
@@ -45,22 +46,47 @@ pub fn copy_file(from: &Path, to: &Path) {
 /// to /proc/sysrq-trigger lands in a file there, never in the kernel.
 pub fn mini_root(root: &Path) {
     copy_with_libs(root, "/bin/dash", "/bin/sh");
-    for tool in ["/usr/bin/id", "/usr/bin/head", "/usr/bin/cat", "/usr/bin/sleep", "/usr/bin/printf"] {
+    for tool in [
+        "/usr/bin/id",
+        "/usr/bin/head",
+        "/usr/bin/cat",
+        "/usr/bin/sleep",
+        "/usr/bin/printf",
+    ] {
         copy_with_libs(root, tool, tool);
     }
-    for d in ["run", "tmp", "etc/runit", "sbin", "lib/runit", "proc", "dev"] {
+    for d in [
+        "run",
+        "tmp",
+        "etc/runit",
+        "sbin",
+        "lib/runit",
+        "proc",
+        "dev",
+    ] {
         fs::create_dir_all(root.join(d)).expect("mkdir");
     }
     fs::write(root.join("proc/sysrq-trigger"), "").expect("sysrq file");
     // /dev/null for redirections
     let null = root.join("dev/null");
     if !null.exists() {
-        let st = Command::new("mknod").arg(&null).args(["c", "1", "3"]).status().expect("mknod");
+        let st = Command::new("mknod")
+            .arg(&null)
+            .args(["c", "1", "3"])
+            .status()
+            .expect("mknod");
         assert!(st.success());
-        Command::new("chmod").arg("666").arg(&null).status().expect("chmod");
+        Command::new("chmod")
+            .arg("666")
+            .arg(&null)
+            .status()
+            .expect("chmod");
     }
     // an init that only records how it was called
-    testkit::script(&root.join("sbin/init"), "#!/bin/sh\necho \"init $*\" >>/tmp/init.log\n");
+    testkit::script(
+        &root.join("sbin/init"),
+        "#!/bin/sh\necho \"init $*\" >>/tmp/init.log\n",
+    );
 }
 
 /// Puts `impl_path` (a shutdown implementation) at /lib/runit/shutdown of
@@ -81,7 +107,17 @@ pub fn install_shutdown(root: &Path, impl_path: &Path) {
 /// `secs` seconds everything is killed.
 pub fn run_in_root(root: &Path, user: Option<&str>, secs: u32, argv: &[&str]) -> Output {
     let mut cmd = Command::new("timeout");
-    cmd.args(["-s", "KILL", &secs.to_string(), "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "chroot"]);
+    cmd.args([
+        "-s",
+        "KILL",
+        &secs.to_string(),
+        "unshare",
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "--mount-proc",
+        "chroot",
+    ]);
     if let Some(u) = user {
         cmd.arg(format!("--userspec={u}"));
     }
