@@ -26,43 +26,34 @@ pub struct Args {
     pub services: Vec<OsString>,
 }
 
-/// Why sv stops before doing anything.
+/// Why sv stops before doing anything: it prints `complaint` (if any),
+/// the version line (for `-V`) and the usage line, then exits.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Usage {
-    /// Print `complaint` (if any) and the usage line, then exit.
-    Bad {
-        prog: String,
-        lsb: bool,
-        complaint: Option<String>,
-        version: bool,
-    },
+pub struct Usage {
+    pub prog: String,
+    pub lsb: bool,
+    pub complaint: Option<String>,
+    pub version: bool,
 }
 
 impl Usage {
     /// The text for stderr, exactly as runit prints it.
     pub fn text(&self) -> String {
-        let Usage::Bad {
-            prog,
-            lsb,
-            complaint,
-            version,
-        } = self;
         let mut s = String::new();
-        if let Some(c) = complaint {
+        if let Some(c) = &self.complaint {
             s.push_str(c);
             s.push('\n');
         }
-        if *version {
+        if self.version {
             s.push_str(VERSION);
             s.push('\n');
         }
-        s.push_str(&usage_line(prog, *lsb));
+        s.push_str(&usage_line(&self.prog, self.lsb));
         s
     }
 
     pub fn exit_code(&self) -> i32 {
-        let Usage::Bad { lsb, .. } = self;
-        if *lsb {
+        if self.lsb {
             2
         } else {
             100
@@ -104,7 +95,7 @@ pub fn scan_secs(s: &[u8]) -> u64 {
 pub fn parse(argv: &[OsString], svwait: Option<&OsStr>) -> Result<Args, Usage> {
     let prog = prog_name(argv.first().map(OsString::as_os_str));
     let lsb = prog != "sv";
-    let bad = |complaint: Option<String>, version: bool| Usage::Bad {
+    let bad = |complaint: Option<String>, version: bool| Usage {
         prog: prog.clone(),
         lsb,
         complaint,

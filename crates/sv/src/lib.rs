@@ -45,7 +45,7 @@ pub fn run(argv: Vec<OsString>) -> i32 {
         Err(u) => return usage(&u),
     };
     let Some(action) = command::parse(args.command.as_bytes(), args.lsb) else {
-        return usage(&cli::Usage::Bad {
+        return usage(&cli::Usage {
             prog: args.prog,
             lsb: args.lsb,
             complaint: None,
