@@ -85,6 +85,9 @@ fn cases(fx: &TempDir) -> Vec<Vec<String>> {
     let env = f("env");
     let env2 = f("env2");
     let env3 = f("env3");
+    // 60 groups then one that does not exist: only 60 are looked at.
+    let many = format!("nobody:{}nosuchgroup", "daemon:".repeat(60));
+    let numeric61 = format!(":1:{}", ["7"; 61].join(":"));
     let env4 = f("env4");
     let lines: Vec<Vec<&str>> = vec![
         // Usage and option errors.
@@ -127,6 +130,16 @@ fn cases(fx: &TempDir) -> Vec<Vec<String>> {
         vec!["chpst", "-u", ":1::2", "id"],
         vec!["chpst", "-u", "::", "id"],
         vec!["chpst", "-u", ":4294967296:1", "id"],
+        vec![
+            "chpst",
+            "-u",
+            &many,
+            "grep",
+            "-c",
+            "^Groups:\t1 1 1",
+            "/proc/self/status",
+        ],
+        vec!["chpst", "-u", &numeric61, "true"],
         vec!["chpst", "-U", "nosuch", "true"],
         vec!["chpst", "-U", ":12:34", "env"],
         vec!["chpst", "-U", "nobody:root", "env"],
