@@ -144,3 +144,70 @@ fn update_service_needs_root_to_change_things() {
         "{out}"
     );
 }
+
+/// Adding a service directory under /etc points its supervise directories
+/// into /run. Run in a mount namespace with /etc as an overlay, so the
+/// host's /etc stays as it is.
+fn add_under_etc(script: &Path, tag: &str) -> String {
+    let t = testkit::TempDir::new(tag);
+    for d in ["up", "work"] {
+        fs::create_dir_all(t.join(d)).unwrap();
+    }
+    let scenario = r#"
+set -e
+T=$1 US=$2
+mount -t overlay overlay -o lowerdir=/etc,upperdir=$T/up,workdir=$T/work /etc
+mkdir -p /etc/sv/foo/supervise /etc/sv/foo/log/supervise /etc/sv/bar/log /etc/service-test
+printf '#!/bin/sh\nexec sleep 100\n' >/etc/sv/foo/run
+cp /etc/sv/foo/run /etc/sv/foo/log/run
+cp /etc/sv/foo/run /etc/sv/bar/run
+ln -s /var/lib/supervise/bar /etc/sv/bar/supervise
+set +e
+export SVDIR=/etc/service-test
+"$US" --add /etc/sv/foo; echo "rc=$?"
+"$US" --add /etc/sv/bar baz; echo "rc=$?"
+for l in foo/supervise foo/log/supervise bar/supervise bar/log/supervise; do
+	echo "$l -> $(readlink /etc/sv/$l)"
+done
+ls -l /etc/service-test | sed -n 's/.* \([a-z]* -> .*\)/\1/p'
+"#;
+    let o = testkit::run(
+        Command::new("unshare")
+            .args([
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                scenario,
+                "sh",
+            ])
+            .arg(t.path())
+            .arg(script),
+    );
+    format!("{}{}", testkit::stdout(&o), testkit::stderr(&o))
+}
+
+#[test]
+fn adding_a_service_in_etc_points_supervise_into_run() {
+    let mine = add_under_etc(&ours(), "us-etc-ours");
+    let theirs = add_under_etc(&testkit::debian("sbin/update-service"), "us-etc-debian");
+    assert_eq!(mine, theirs);
+    assert!(
+        mine.contains("foo/supervise -> /run/runit/supervise/foo\n"),
+        "{mine}"
+    );
+    assert!(
+        mine.contains("foo/log/supervise -> /run/runit/supervise/foo.log\n"),
+        "{mine}"
+    );
+    assert!(
+        mine.contains("bar/supervise -> /run/runit/supervise/baz\n"),
+        "{mine}"
+    );
+    assert!(mine.contains("baz -> /etc/sv/bar\n"), "{mine}");
+    assert!(
+        !Path::new("/etc/service-test").exists(),
+        "the host's /etc was touched"
+    );
+}
