@@ -153,9 +153,9 @@ fn lifecycle(runsv: &Path) {
         &["a", "b"],
         &[
             Sv(&["status", "a", "b"]),
-            Sv(&["-w", "7", "down", "a"]),
+            Sv(&["-w", "30", "down", "a"]),
             Sv(&["status", "a"]),
-            Sv(&["-w", "7", "up", "a"]),
+            Sv(&["-w", "30", "up", "a"]),
             Sv(&["up", "a"]),
             Age,
             Sv(&["-v", "once", "b"]),
@@ -164,11 +164,11 @@ fn lifecycle(runsv: &Path) {
             Sv(&["status", "b"]),
             Sv(&["-v", "cont", "b"]),
             Age,
-            Sv(&["-w", "7", "restart", "a"]),
+            Sv(&["-w", "30", "restart", "a"]),
             Age,
             Sv(&["-v", "term", "a"]),
             Age,
-            Sv(&["-w", "7", "force-restart", "a"]),
+            Sv(&["-w", "30", "force-restart", "a"]),
             Age,
             Sv(&["try-restart", "a"]),
             Sv(&["stop", "a"]),
@@ -178,7 +178,7 @@ fn lifecycle(runsv: &Path) {
             Sv(&["check", "a"]),
             Sv(&["-v", "down", "b"]),
             Sv(&["check", "b"]),
-            Sv(&["-w", "7", "exit", "a"]),
+            Sv(&["-w", "30", "exit", "a"]),
             Sv(&["status", "a"]),
             Sv(&["exit", "a"]),
             Sv(&["up", "a"]),
@@ -271,7 +271,7 @@ fn lsb_mode(runsv: &Path) {
             Lsb("cron", &["status"]),
             Lsb("cron", &["start"]),
             Age,
-            Lsb("cron", &["-w", "5", "restart"]),
+            Lsb("cron", &["-w", "30", "restart"]),
             Age,
             Do(|t| fs::remove_file(t.join("cron/trapping")).unwrap()),
             Lsb("cron", &["force-reload"]),
@@ -301,8 +301,8 @@ fn several_and_missing(runsv: &Path) {
         },
         &["a", "b"],
         &[
-            Sv(&["-w", "7", "down", "a", "b"]),
-            Sv(&["-w", "7", "up", "b", "missing", "idle", "a"]),
+            Sv(&["-w", "30", "down", "a", "b"]),
+            Sv(&["-w", "30", "up", "b", "missing", "idle", "a"]),
             Sv(&["status", "a", "./file", "idle", "missing", "b"]),
             Sv(&["-w", "1", "stop", "./a", "idle"]),
             Sv(&["-v", "term", "nonexistent"]),
@@ -549,7 +549,7 @@ fn deliberate_differences() {
     let rel = rel.trim_start_matches('/').to_string();
     let o = testkit::run(
         std::process::Command::new(our_sv())
-            .args(["-w", "5", "up", &rel])
+            .args(["-w", "30", "up", &rel])
             .current_dir("/")
             .env("SVDIR", t.path()),
     );

@@ -93,7 +93,7 @@ fn down_and_up_wait_for_the_change(runsv: &Path) {
     let old = service_pid(&a);
     assert!(old > 0);
 
-    let o = sv(&t, &["-w", "7", "down", "a"]);
+    let o = sv(&t, &["-w", "30", "down", "a"]);
     assert_line(&o, "ok: down: a: Ns, normally up\n", 0);
     // Never before the change: the old process is gone and the record says so.
     assert!(!alive(old));
@@ -208,7 +208,7 @@ fn exit_waits_for_runsv(runsv: &Path) {
     with_log(&a);
     let mut r = Runsv::start(runsv, &a);
     let pid = r.pid();
-    let o = sv(&t, &["-w", "10", "exit", "a"]);
+    let o = sv(&t, &["-w", "30", "exit", "a"]);
     assert_line(&o, "ok: a: runsv not running\n", 0);
     assert!(!alive(pid), "runsv still there after sv exit returned");
     assert!(r.wait_exit());
@@ -250,7 +250,7 @@ fn check_script_gates_start(runsv: &Path) {
     // A check that cannot run is reported and ignored, as runit does.
     fs::remove_file(a.join("check")).unwrap();
     fs::create_dir(a.join("check")).unwrap();
-    let o = sv(&t, &["-w", "5", "restart", "a"]);
+    let o = sv(&t, &["-w", "30", "restart", "a"]);
     assert_eq!(o.masked().out, "ok: run: a: (pid P) Ns, normally down\n");
     assert!(
         o.err
@@ -303,12 +303,12 @@ fn lsb_init_script(runsv: &Path) {
     assert_line(&lsb(&["status"]), "down: cron: Ns, normally up\n", 3);
     assert_line(&lsb(&["start"]), "ok: run: cron: (pid P) Ns\n", 0);
     assert_line(
-        &lsb(&["-w", "5", "restart"]),
+        &lsb(&["-w", "30", "restart"]),
         "ok: run: cron: (pid P) Ns\n",
         0,
     );
     assert_line(&lsb(&["down"]), "", 0);
-    assert_line(&lsb(&["-w", "5", "up"]), "ok: run: cron: (pid P) Ns\n", 0);
+    assert_line(&lsb(&["-w", "30", "up"]), "ok: run: cron: (pid P) Ns\n", 0);
     let usage = SvOut {
         out: String::new(),
         err: "usage: cron [-w sec] command\n\n".into(),
@@ -341,13 +341,13 @@ fn several_services_and_failures(runsv: &Path) {
     sleeper(&t.join("idle"));
     let _ra = Runsv::start(runsv, &a);
     let _rb = Runsv::start(runsv, &b);
-    let o = sv(&t, &["-w", "7", "down", "a", "b"]);
+    let o = sv(&t, &["-w", "30", "down", "a", "b"]);
     assert_line(
         &o,
         "ok: down: a: Ns, normally up\nok: down: b: Ns, normally up\n",
         0,
     );
-    let o = sv(&t, &["-w", "7", "up", "a", "missing", "idle", "b"]);
+    let o = sv(&t, &["-w", "30", "up", "a", "missing", "idle", "b"]);
     assert_line(
         &o,
         "fail: missing: unable to change to service directory: file does not exist\n\

@@ -139,12 +139,14 @@ impl SvOut {
     }
 }
 
-/// Runs `bin` (sv, or a symlink to it) with `SVDIR=svdir` and no `SVWAIT`.
+/// Runs `bin` (sv, or a symlink to it) with `SVDIR=svdir`. `SVWAIT` is
+/// 30 s rather than 7, so a loaded machine does not turn an `ok:` into a
+/// `timeout:`; tests about timeouts pass `-w 1`.
 pub fn sv_in(bin: &Path, svdir: &Path, args: &[&str]) -> SvOut {
     let o = run(Command::new(bin)
         .args(args)
         .env("SVDIR", svdir)
-        .env_remove("SVWAIT"));
+        .env("SVWAIT", "30"));
     SvOut {
         out: stdout(&o),
         err: stderr(&o),
