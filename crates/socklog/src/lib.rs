@@ -5,8 +5,10 @@
 #![deny(unsafe_code)]
 
 pub mod check;
+pub mod child;
 pub mod conf;
 pub mod daemon;
 pub mod line;
 pub mod names;
 pub mod options;
+pub mod tryto;
