@@ -4,7 +4,7 @@
 //! usage and option messages.
 
 use runit::msg;
-use runit::sys::{self, SelfPipe, WaitStatus};
+use runit::sys::{self, SelfPipe, SignalSet, WaitStatus};
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -134,13 +134,15 @@ pub enum End {
 
 /// Feeds `feed` to the child's input, closes it at the end of the data,
 /// and waits for the child to exit or `deadline` to pass. SIGCHLD must be
-/// routed to `signals`.
+/// routed to `signals`; other signals that arrive meanwhile are added to
+/// `seen`.
 pub fn feed_and_wait(
     prog: &str,
     run: Running,
     feed: Feed,
     deadline: Option<Instant>,
     signals: &SelfPipe,
+    seen: &mut SignalSet,
 ) -> End {
     let (fds, mut pending, mut src) = match feed {
         Feed::Fds(fds) => (fds, Vec::new(), 0),
@@ -171,7 +173,7 @@ pub fn feed_and_wait(
         if sys::poll(&mut polls, timeout).is_err() {
             std::thread::sleep(Duration::from_millis(10));
         }
-        signals.drain();
+        merge(seen, signals.drain());
         if polls.len() < 2 || polls[1].revents == 0 {
             continue;
         }
@@ -199,6 +201,14 @@ pub fn feed_and_wait(
                 Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {}
                 Err(_) => src += 1,
             }
+        }
+    }
+}
+
+fn merge(seen: &mut SignalSet, got: SignalSet) {
+    for sig in 1..64 {
+        if got.contains(sig) {
+            seen.insert(sig);
         }
     }
 }

@@ -12,3 +12,4 @@ pub mod line;
 pub mod names;
 pub mod options;
 pub mod tryto;
+pub mod uncat;

@@ -115,7 +115,8 @@ pub fn main(args: Vec<OsString>) -> i32 {
         let run = child::start(PROG, &o.prog, o.pgroup, false);
         let pid = run.pid;
         let feed = Feed::Fds(sources.clone());
-        match child::feed_and_wait(PROG, run, feed, Some(deadline), &signals) {
+        let mut seen = sys::SignalSet::default();
+        match child::feed_and_wait(PROG, run, feed, Some(deadline), &signals, &mut seen) {
             child::End::Exited(st) if st.exit_code() == Some(0) => return 0,
             child::End::Exited(st) => {
                 if o.verbose {

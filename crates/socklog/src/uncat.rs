@@ -1,0 +1,260 @@
+//! uncat: collects standard input and hands it to a fresh `prog` in
+//! pieces: whenever `size` bytes are there, when the timeout passes with
+//! data waiting, at the end of input, and on SIGTERM. [`Chunker`] decides
+//! what to hand over; [`main`] does the I/O.
+
+use crate::child;
+use runit::getopt::{Getopt, Opt};
+use runit::msg;
+use runit::sys;
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::time::{Duration, Instant};
+
+const PROG: &str = "uncat";
+const VERSION: &str = "$Id: uncat.c,v 1.8 2004/02/28 15:52:00 pape Exp $\n\n";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub verbose: bool,
+    pub once: bool,
+    pub timeout: u64,
+    pub size: usize,
+    pub prog: Vec<OsString>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    Run(Options),
+    Bad(Vec<u8>),
+    Version,
+    Usage,
+}
+
+/// `[-vo] [-t seconds] [-s size] prog...`.
+pub fn parse(args: &[OsString]) -> Parsed {
+    let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    let mut opts = Getopt::new(&bytes, b"t:s:voV");
+    let name = child::base_name(args.first().map_or(PROG.as_ref(), |a| a.as_os_str()));
+    let num = |v: Option<&[u8]>| crate::options::scan_ulong(v.unwrap_or(b"")).0;
+    let mut o = Options {
+        verbose: false,
+        once: false,
+        timeout: 300,
+        size: 1024,
+        prog: Vec::new(),
+    };
+    for opt in opts.by_ref() {
+        match opt {
+            Opt::Found(b't', v) => o.timeout = num(v),
+            Opt::Found(b's', v) => o.size = num(v) as usize,
+            Opt::Found(b'v', _) => o.verbose = true,
+            Opt::Found(b'o', _) => o.once = true,
+            Opt::Found(_, _) => return Parsed::Version,
+            Opt::Illegal(c) => return Parsed::Bad(child::bad_option(&name, "illegal option", c)),
+            Opt::MissingArg(c) => {
+                return Parsed::Bad(child::bad_option(&name, "option requires an argument", c))
+            }
+        }
+    }
+    o.prog = args[opts.optind().min(args.len())..].to_vec();
+    if o.prog.is_empty() {
+        return Parsed::Usage;
+    }
+    Parsed::Run(o)
+}
+
+/// The data collected so far, cut into pieces of at most `size` bytes.
+#[derive(Debug)]
+pub struct Chunker {
+    size: usize,
+    data: Vec<u8>,
+}
+
+impl Chunker {
+    pub fn new(size: usize) -> Chunker {
+        Chunker {
+            size: size.max(1),
+            data: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.data.extend_from_slice(bytes);
+    }
+
+    /// A full piece, once `size` bytes are there.
+    pub fn full(&mut self) -> Option<Vec<u8>> {
+        (self.data.len() >= self.size).then(|| self.data.drain(..self.size).collect())
+    }
+
+    /// Everything collected (timeout, end of input, SIGTERM); `None` when
+    /// there is nothing.
+    pub fn rest(&mut self) -> Option<Vec<u8>> {
+        (!self.data.is_empty()).then(|| std::mem::take(&mut self.data))
+    }
+}
+
+fn usage(argv0: &OsString) -> ! {
+    child::usage(argv0, " [-vo] [-t timeout] [-s size] prog")
+}
+
+pub fn main(args: Vec<OsString>) -> i32 {
+    let argv0 = args.first().cloned().unwrap_or_else(|| PROG.into());
+    let o = match parse(&args) {
+        Parsed::Run(o) => o,
+        Parsed::Bad(m) => {
+            child::stderr(&m);
+            usage(&argv0)
+        }
+        Parsed::Version => {
+            child::stderr(VERSION.as_bytes());
+            usage(&argv0)
+        }
+        Parsed::Usage => usage(&argv0),
+    };
+    let verbose = |m: &str| {
+        if o.verbose {
+            msg::warn(PROG, &[m]);
+        }
+    };
+    let _ = sys::default_action(libc::SIGPIPE);
+    let signals = sys::SelfPipe::install(&[libc::SIGTERM, libc::SIGCHLD]).unwrap_or_else(|e| {
+        msg::fatal(
+            PROG,
+            111,
+            &["unable to create selfpipe: ", msg::io_errstr(&e)],
+        )
+    });
+    let _ = sys::set_nonblocking(0, true);
+    verbose("starting.");
+    let period = Duration::from_secs(o.timeout);
+    let mut deadline = Instant::now() + period;
+    let mut chunks = Chunker::new(o.size);
+    let mut buf = vec![0u8; 8192];
+    // After an end of input (without -o), look for more once a second
+    // instead of spinning on the readable end of file.
+    let mut at_eof = false;
+    let mut seen = sys::SignalSet::default();
+    loop {
+        while let Some(piece) = chunks.full() {
+            verbose("max size reached.");
+            process(&o, &piece, &signals, &mut seen);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            if let Some(piece) = chunks.rest() {
+                verbose("timeout reached.");
+                process(&o, &piece, &signals, &mut seen);
+            }
+            deadline = Instant::now() + period;
+            continue;
+        }
+        let left = deadline
+            .duration_since(now)
+            .as_millis()
+            .clamp(1, i32::MAX as u128) as i32;
+        let mut polls = vec![sys::pollfd(signals.fd(), sys::POLLIN)];
+        if !at_eof {
+            polls.push(sys::pollfd(0, sys::POLLIN));
+        }
+        let wait = if at_eof { left.min(1000) } else { left };
+        let _ = sys::poll(&mut polls, wait);
+        let got = signals.drain();
+        if got.contains(libc::SIGTERM) || seen.contains(libc::SIGTERM) {
+            verbose("got sigterm.");
+            if let Some(piece) = chunks.rest() {
+                process(&o, &piece, &signals, &mut seen);
+            }
+            verbose("exit.");
+            return 0;
+        }
+        if at_eof || polls[1].revents != 0 {
+            match sys::read_fd(0, &mut buf) {
+                Ok(0) => {
+                    if !at_eof {
+                        verbose("end of input.");
+                    }
+                    if let Some(piece) = chunks.rest() {
+                        process(&o, &piece, &signals, &mut seen);
+                    }
+                    if o.once {
+                        verbose("exit.");
+                        return 0;
+                    }
+                    at_eof = true;
+                }
+                Ok(n) => {
+                    at_eof = false;
+                    chunks.push(&buf[..n]);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => at_eof = false,
+                Err(e) => msg::fatal(PROG, 111, &["unable to read fd 0: ", msg::io_errstr(&e)]),
+            }
+        }
+    }
+}
+
+/// Runs `prog` once with `piece` as its input; its output goes to our
+/// standard error. A failed run loses the piece, as the man page says.
+/// Signals other than SIGCHLD that arrive meanwhile are added to `seen`.
+fn process(o: &Options, piece: &[u8], signals: &sys::SelfPipe, seen: &mut sys::SignalSet) {
+    if o.verbose {
+        msg::warn(PROG, &["starting child."]);
+    }
+    let run = child::start(PROG, &o.prog, false, true);
+    match child::feed_and_wait(PROG, run, child::Feed::Bytes(piece), None, signals, seen) {
+        child::End::Exited(st) if st.term_signal().is_some() => {
+            msg::warn(PROG, &["child crashed."])
+        }
+        _ => {
+            if o.verbose {
+                msg::warn(PROG, &["child exited."]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Parsed {
+        let v: Vec<OsString> = std::iter::once("uncat")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        parse(&v)
+    }
+
+    #[test]
+    fn options() {
+        let Parsed::Run(o) = p(&["-vo", "-t", "9", "-s4", "mail", "-s", "x"]) else {
+            panic!()
+        };
+        assert!(o.verbose && o.once);
+        assert_eq!((o.timeout, o.size), (9, 4));
+        assert_eq!(o.prog.len(), 3);
+        let Parsed::Run(o) = p(&["cat"]) else {
+            panic!()
+        };
+        assert_eq!((o.timeout, o.size), (300, 1024));
+        assert_eq!(p(&[]), Parsed::Usage);
+        assert_eq!(p(&["-V", "cat"]), Parsed::Version);
+        assert_eq!(
+            p(&["-x"]),
+            Parsed::Bad(b"uncat: illegal option -- x\n".to_vec())
+        );
+    }
+
+    #[test]
+    fn pieces_of_at_most_size() {
+        let mut c = Chunker::new(4);
+        c.push(b"abcdefghij");
+        assert_eq!(c.full().as_deref(), Some(&b"abcd"[..]));
+        assert_eq!(c.full().as_deref(), Some(&b"efgh"[..]));
+        assert_eq!(c.full(), None);
+        assert_eq!(c.rest().as_deref(), Some(&b"ij"[..]));
+        assert_eq!(c.rest(), None);
+    }
+}
