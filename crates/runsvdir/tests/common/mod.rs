@@ -63,6 +63,14 @@ pub fn session(pid: i32) -> Option<i32> {
 
 /// Live (not zombie) children of `pid`.
 pub fn children(pid: i32) -> Vec<i32> {
+    // The kernel's own list when it has one (cheap with 20,000 processes).
+    if let Ok(s) = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
+        return s
+            .split_ascii_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .filter(|&p| testkit::alive(p))
+            .collect();
+    }
     let mut out = Vec::new();
     for e in fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(p) = e.file_name().to_string_lossy().parse::<i32>() else {
