@@ -120,9 +120,6 @@ fn serve(cfg: &Config, fd: RawFd, place: &[u8]) -> i32 {
                 0
             }
         };
-        if sys::shutdown_signal().is_some() {
-            return 0;
-        }
         // Under load the queue refills while a batch is written: each
         // write carries as many lines as arrived meanwhile.
         out.clear();
@@ -132,6 +129,9 @@ fn serve(cfg: &Config, fd: RawFd, place: &[u8]) -> i32 {
             }
         }
         put(&out);
+        if sys::shutdown_signal().is_some() {
+            return 0;
+        }
     }
 }
 
