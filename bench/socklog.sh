@@ -4,14 +4,27 @@
 # on both sides, so only socklog differs), ours (release build) vs
 # Debian's socklog 2.1.0. Reports messages/s for the whole pipeline (from
 # the first datagram sent until svlogd has written the last line) and the
-# CPU time socklog itself used. Needs python3 (the senders).
+# CPU time socklog itself used. The senders are threads of the `flood`
+# example (crates/socklog/examples/flood.rs).
+#
+# A unix datagram socket queues at most net.unix.max_dgram_qlen datagrams
+# (the kernel's default is 10; systemd systems set 512): the bench runs
+# once with this machine's setting and once in a private network
+# namespace (unshare -n) with 512, leaving the host's setting alone.
 set -eu
 cd "$(dirname "$0")/.."
 N=${N:-1000000}
 RUNS=${RUNS:-3}
 SENDERS=4
-./scripts/fetch-debian
-cargo build --release -p socklog >/dev/null 2>&1
+if [ "${1:-}" != --inner ]; then
+    ./scripts/fetch-debian
+    cargo build --release -p socklog --bins --example flood >/dev/null 2>&1
+    bash "$0" --inner
+    if unshare -n true 2>/dev/null; then
+        unshare -n bash -c 'echo 512 >/proc/sys/net/unix/max_dgram_qlen && exec bash "$0" --inner' "$0"
+    fi
+    exit 0
+fi
 OURS=$PWD/target/release/socklog
 DEB=$PWD/.debian/root/usr/sbin/socklog
 SVLOGD=$PWD/.debian/root/usr/bin/svlogd
@@ -29,25 +42,7 @@ TICK=$(getconf CLK_TCK)
 LINE_LEN=28
 EXPECT=$((N * LINE_LEN))
 
-cat >"$TMP/send.py" <<'EOF'
-import os, socket, sys
-path, n, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-share = n // k
-kids = []
-for s in range(k):
-    pid = os.fork()
-    if pid == 0:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        send = sock.sendto
-        lo = s * share
-        hi = n if s == k - 1 else lo + share
-        for i in range(lo, hi):
-            send(b"<13>bench %08d" % i, path)
-        os._exit(0)
-    kids.append(pid)
-for p in kids:
-    os.waitpid(p, 0)
-EOF
+FLOOD=$PWD/target/release/examples/flood
 
 # run BIN -> "seconds cpu_seconds"
 run() {
@@ -71,7 +66,7 @@ run() {
     done
     local t0 t1
     t0=$(date +%s.%N)
-    python3 "$TMP/send.py" "$d/sock" "$N" "$SENDERS"
+    "$FLOOD" "$d/sock" "$N" "$SENDERS"
     while [ "$(stat -c %s "$d/log/current" 2>/dev/null || echo 0)" -lt "$EXPECT" ]; do
         sleep 0.005
     done
@@ -91,7 +86,7 @@ run() {
 
 best() { sort -n | head -1; }
 
-echo "socklog bench: $N messages, $SENDERS senders, unix socket -> socklog -> svlogd (Debian's), best of $RUNS"
+echo "socklog bench: $N messages, $SENDERS senders, unix socket -> socklog -> svlogd (Debian's), best of $RUNS, max_dgram_qlen $(cat /proc/sys/net/unix/max_dgram_qlen)"
 deb_wall=() deb_cpu=() our_wall=() our_cpu=()
 for r in $(seq "$RUNS"); do
     for who in deb ours; do
