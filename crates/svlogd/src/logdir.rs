@@ -60,6 +60,8 @@ pub struct LogDir {
     kicked: u64,
     /// `current` was closed for rotation and still has to get this name.
     pending_rename: Option<[u8; 27]>,
+    /// What to say when opening `current` fails.
+    open_msg: &'static str,
     /// A `.u` file whose processor could not be started yet.
     queued: Option<[u8; 27]>,
     processor: Option<Processor>,
@@ -117,6 +119,7 @@ impl LogDir {
             size: 0,
             kicked: 0,
             pending_rename: None,
+            open_msg: "unable to create new current: ",
             queued: None,
             processor: None,
             rotate_at: None,
@@ -141,9 +144,13 @@ impl LogDir {
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => {
-                let cfg = format!("{}/config", self.name);
-                warn(&["unable to read config: ", &cfg, ": ", msg::io_errstr(&e)]);
-                return false;
+                // As runit: say so, and go on with the defaults.
+                warn(&[
+                    "unable to read config: ",
+                    &self.name,
+                    ": ",
+                    msg::io_errstr(&e),
+                ]);
             }
         }
         self.udp = None;
@@ -154,9 +161,8 @@ impl LogDir {
                 // Not closed cleanly last time: keep it aside, unprocessed.
                 let saved = rotated_name(Tai64n::now(), b'u');
                 if let Err(e) = fs::rename(&cur, self.path.join(name_str(&saved))) {
-                    let c = format!("{}/current", self.name);
-                    warn(&["unable to rename current: ", &c, ": ", msg::io_errstr(&e)]);
-                    return false;
+                    self.open_failed("unable to rename current: ", &e);
+                    return true;
                 }
                 self.remove_oldest(verbose);
             }
@@ -166,17 +172,16 @@ impl LogDir {
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => {
-                let c = format!("{}/current", self.name);
-                warn(&["unable to stat current: ", &c, ": ", msg::io_errstr(&e)]);
-                return false;
+                // As runit: the log stays, and waits for `current`.
+                self.open_failed("unable to stat current: ", &e);
+                return true;
             }
         }
         let f = match open_append(&cur) {
             Ok(f) => f,
             Err(e) => {
-                let c = format!("{}/current", self.name);
-                warn(&["unable to open current: ", &c, ": ", msg::io_errstr(&e)]);
-                return false;
+                self.open_failed("unable to open current: ", &e);
+                return true;
             }
         };
         let _ = f.set_permissions(fs::Permissions::from_mode(0o644));
@@ -189,6 +194,15 @@ impl LogDir {
         info(verbose, &[what, &self.name, "/current"]);
         self.rotate_at = self.next_rotate_at();
         true
+    }
+
+    /// `current` could not be opened at start-up or reload: pause, and let
+    /// the next write try again.
+    fn open_failed(&mut self, what: &'static str, e: &io::Error) {
+        self.current = None;
+        self.size = 0;
+        self.open_msg = "unable to open current: ";
+        self.pause(what, e);
     }
 
     /// SIGHUP: close `current` (as on exit) and load config and files again.
@@ -396,7 +410,7 @@ impl LogDir {
             let f = match open_append(&self.path.join("current")) {
                 Ok(f) => f,
                 Err(e) => {
-                    self.pause("unable to create new current: ", &e);
+                    self.pause(self.open_msg, &e);
                     return false;
                 }
             };
@@ -404,9 +418,12 @@ impl LogDir {
                 self.pause("unable to set mode of current: ", &e);
                 return false;
             }
+            // Empty after a rotation; after a failed start-up open it may
+            // hold earlier lines.
+            self.size = f.metadata().map_or(0, |m| m.len());
+            self.kicked = self.size;
             self.current = Some(f);
-            self.size = 0;
-            self.kicked = 0;
+            self.open_msg = "unable to create new current: ";
             self.rotate_at = self.next_rotate_at();
             self.remove_oldest(verbose);
             self.start_queued(verbose);

@@ -362,3 +362,49 @@ fn unwritable_directory_pause_and_resume() {
     }
     assert_eq!(res[1], res[0]);
 }
+
+/// `current` cannot be opened at start-up: pause and retry, then log.
+/// A `config` that cannot be read: warn and go on with the defaults.
+#[test]
+fn unusable_current_and_config() {
+    let mut res = Vec::new();
+    for bin in [debian(), ours()] {
+        let t = tmp("svlogd-diff-cur-dir");
+        let d = logdir(&t.join("log"), None);
+        fs::create_dir(d.join("current")).expect("current as a directory");
+        let errlog = t.join("stderr");
+        let mut g = testkit::Guard::spawn(
+            std::process::Command::new(&bin)
+                .arg("log")
+                .current_dir(t.path())
+                .stdin(std::process::Stdio::piped())
+                .stderr(fs::File::create(&errlog).expect("stderr")),
+        );
+        send(&mut g, b"x\n");
+        let pausing = "svlogd: pausing: unable to open current: log: is a directory\n";
+        assert!(testkit::wait_until(WAIT, || read(&errlog).contains(pausing)));
+        fs::remove_dir(d.join("current")).expect("rmdir");
+        drop(g.0.stdin.take());
+        let st = g.wait_timeout(WAIT).expect("exit");
+        assert_eq!(read(&d.join("current")), "x\n");
+        let mut o = outcome(t.path(), &bin, &["log"], st.code(), b"");
+        o.stderr = read(&errlog).lines().next().unwrap_or("").to_string();
+        res.push(o);
+
+        let t = tmp("svlogd-diff-cfg-dir");
+        let d = logdir(&t.join("log"), None);
+        fs::create_dir(d.join("config")).expect("config as a directory");
+        let out = feed_in(&bin, &["log"], b"y\n", Some(t.path()));
+        res.push(outcome(
+            t.path(),
+            &bin,
+            &["log"],
+            out.status.code(),
+            &out.stderr,
+        ));
+    }
+    assert_eq!(res[2..], res[..2]);
+    assert!(res[1]
+        .stderr
+        .contains("svlogd: warning: unable to read config: log: is a directory"));
+}
