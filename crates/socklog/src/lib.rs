@@ -1,7 +1,9 @@
 //! socklog, the system and kernel log daemon of a runit system, and its
-//! helpers: `<PRI>` names ([`names`]), message-to-line conversion
-//! ([`line`]), the command line ([`options`]) and the daemon itself
-//! ([`daemon`]).
+//! companions: `<PRI>` names ([`names`]), message-to-line conversion
+//! ([`line`]), socklog's command line ([`options`]) and the daemon itself
+//! ([`daemon`]); socklog-conf's service directories ([`conf`]),
+//! socklog-check's command line ([`check`]), and tryto ([`tryto`]) and
+//! uncat ([`uncat`]), which share how they feed a child ([`child`]).
 #![deny(unsafe_code)]
 
 pub mod check;
