@@ -25,6 +25,9 @@ const POLL_FALLBACK: Duration = Duration::from_millis(10);
 const CHECK_RETRY_MIN: Duration = Duration::from_millis(10);
 const CHECK_RETRY_MAX: Duration = Duration::from_millis(250);
 
+/// The file in `supervise/` whose replacement we wait for.
+const STATUS_NAME: &[u8] = b"status";
+
 const WATCH_MASK: u32 =
     sys::IN_MOVED_TO | sys::IN_CLOSE_WRITE | sys::IN_DELETE_SELF | sys::IN_MOVE_SELF;
 
@@ -56,7 +59,13 @@ impl Pending {
 
     /// One look at the service: `Some((line, outcome))` once it is settled.
     fn step(&mut self, ctl: &Control) -> Option<(String, Outcome)> {
-        match self.svc.probe() {
+        // While we hold `ok` open, POLLERR on it tells when runsv leaves;
+        // opening it again would only wake us up (IN_CLOSE_WRITE).
+        let probe = match self.ok_fd.take() {
+            Some(fd) => Ok(fd),
+            None => self.svc.probe(),
+        };
+        match probe {
             Err(Problem::NotRunning) if ctl.is_exit() => {
                 return Some((
                     format!("ok: {}: runsv not running\n", self.svc.name),
@@ -64,11 +73,7 @@ impl Pending {
                 ));
             }
             Err(p) => return Some((p.line(&self.svc.name) + "\n", p.outcome())),
-            Ok(fd) => {
-                if self.ok_fd.is_none() {
-                    self.ok_fd = Some(fd);
-                }
-            }
+            Ok(fd) => self.ok_fd = Some(fd),
         }
         let raw = match self.svc.read_status() {
             Ok(raw) => raw,
@@ -112,7 +117,7 @@ fn poll_ms(d: Option<Duration>) -> i32 {
 
 /// Waits until every pending service has settled or `deadline` passed
 /// (`None`: no deadline), printing `ok:`, `fail:`, `warning:`,
-/// `timeout:` or `kill:` lines in the order services settle.
+/// `timeout:` or `kill:` lines in command-line order.
 pub fn wait_all(
     mut pending: Vec<Pending>,
     ctl: &Control,
@@ -161,13 +166,25 @@ pub fn wait_all(
             return;
         }
 
-        let mut sleep = deadline.map(|d| d - now);
+        sleep_until_relevant(&mut pending, ino.as_ref(), deadline);
+    }
+}
+
+/// Sleeps until something may have changed for a pending service: its
+/// `status` was replaced, its runsv went away, a `./check` retry is due,
+/// the deadline passed, or (for an unwatched directory) the fallback
+/// interval elapsed. Other events in `supervise/` (our own opening of
+/// `ok`, runsv writing `status.new`, `stat`, `pid`) do not wake us.
+fn sleep_until_relevant(pending: &mut [Pending], ino: Option<&Inotify>, deadline: Option<Instant>) {
+    loop {
+        let now = Instant::now();
+        let mut sleep = deadline.map(|d| d.saturating_duration_since(now));
         let mut shorten = |d: Duration| sleep = Some(sleep.map_or(d, |s| s.min(d)));
+        let mut watched_now = false;
         for p in pending.iter_mut() {
             if p.wd.is_none() {
-                p.wd = ino
-                    .as_ref()
-                    .and_then(|i| i.add_watch(&p.svc.supervise_dir(), WATCH_MASK).ok());
+                p.wd = ino.and_then(|i| i.add_watch(&p.svc.supervise_dir(), WATCH_MASK).ok());
+                watched_now |= p.wd.is_some();
             }
             if p.wd.is_none() {
                 shorten(POLL_FALLBACK);
@@ -177,34 +194,51 @@ pub fn wait_all(
             }
         }
 
+        if watched_now {
+            // A change between the last read and the new watch would
+            // never be reported: read again before sleeping.
+            return;
+        }
         let mut fds = Vec::with_capacity(pending.len() + 1);
-        if let Some(i) = &ino {
+        if let Some(i) = ino {
             fds.push(sys::pollfd(i.fd(), sys::POLLIN));
         }
         let first_ok = fds.len();
-        for p in &pending {
+        for p in pending.iter() {
             // events 0: POLLERR (no reader left, runsv gone) is always reported.
             let fd = p.ok_fd.as_ref().map_or(-1, sys::raw);
             fds.push(sys::pollfd(fd, 0));
         }
-        if sys::poll(&mut fds, poll_ms(sleep)).is_err() {
-            // Should not happen; do not spin.
-            std::thread::sleep(POLL_FALLBACK);
+        match sys::poll(&mut fds, poll_ms(sleep)) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(_) => {
+                // Should not happen; do not spin.
+                std::thread::sleep(POLL_FALLBACK);
+                return;
+            }
         }
+        let mut relevant = false;
         for (p, f) in pending.iter_mut().zip(&fds[first_ok..]) {
             if f.revents & (sys::POLLERR | sys::POLLHUP) != 0 {
                 // Re-opened on the next look, at a runsv that may be new.
                 p.ok_fd = None;
+                relevant = true;
             }
         }
-        if let Some(i) = &ino {
+        if let Some(i) = ino {
             for ev in i.drain().unwrap_or_default() {
                 if ev.mask & (sys::IN_IGNORED | sys::IN_DELETE_SELF | sys::IN_MOVE_SELF) != 0 {
                     for p in pending.iter_mut().filter(|p| p.wd == Some(ev.wd)) {
                         p.wd = None;
                     }
+                    relevant = true;
                 }
+                relevant |= ev.mask & sys::IN_Q_OVERFLOW != 0 || ev.name == STATUS_NAME;
             }
+        }
+        if relevant {
+            return;
         }
     }
 }
