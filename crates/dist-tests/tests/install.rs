@@ -331,7 +331,13 @@ fn takeover_diverts_the_init_script_and_links_sv() {
     install(b.path(), d.path(), &["--services"]);
     testkit::script(&d.join("etc/init.d/cron"), "#!/bin/sh\necho sysv cron\n");
     fs::create_dir_all(d.join("etc/runit/runsvdir/default")).unwrap();
-    std::os::unix::fs::symlink("default", d.join("etc/runit/runsvdir/current")).unwrap();
+    // absolute, as Debian's runit postinst makes it: it must not be followed
+    // out of DESTDIR
+    std::os::unix::fs::symlink(
+        "/etc/runit/runsvdir/default",
+        d.join("etc/runit/runsvdir/current"),
+    )
+    .unwrap();
     install(b.path(), d.path(), &["--takeover", "cron"]);
     assert_eq!(
         fs::read_link(d.join("etc/init.d/cron")).unwrap(),
