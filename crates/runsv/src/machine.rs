@@ -7,8 +7,8 @@
 use runit::status::{RunState, Status, Want as WantByte};
 use runit::tai64n::Tai64n;
 
-/// Time between two starts of the same service: a `run` or `finish` that
-/// exits at once is not restarted more than once a second.
+/// A service that stops less than this long after `run` started waits as
+/// long again before it is started anew (runit sleeps a second there).
 pub const THROTTLE_MS: u64 = 1000;
 
 /// What the service has been told to do.
@@ -57,14 +57,17 @@ pub struct Svc {
     pub want: Want,
     pub paused: bool,
     pub term: bool,
-    /// Time of the last start or stop (the status record's timestamp).
+    /// Time of the last start of `run` or the last stop (the status
+    /// record's timestamp; starting `finish` leaves it alone, as runit).
     pub since: Tai64n,
     /// The log service: `x` is ignored, `control/X` never consulted.
     pub is_log: bool,
     /// An `o` waiting for the throttle to let the start happen.
     pub once: bool,
-    /// Monotonic ms of the last start; the next may not come before +1 s.
-    pub last_start: Option<u64>,
+    /// Monotonic ms of the last start of `run`.
+    pub last_start: u64,
+    /// Monotonic ms before which nothing is started (the throttle).
+    pub ready_at: u64,
     /// How the last `run` ended, for `finish`'s arguments.
     pub exit: (i32, i32),
 }
@@ -80,7 +83,8 @@ impl Svc {
             since: now,
             is_log,
             once: false,
-            last_start: None,
+            last_start: 0,
+            ready_at: 0,
             exit: (0, 0),
         }
     }
@@ -159,11 +163,6 @@ impl Svc {
         self.pid == 0 && (self.want == Want::Up || self.state == RunState::Finish || self.once)
     }
 
-    /// Monotonic ms from which a start is allowed.
-    pub fn ready_at(&self) -> u64 {
-        self.last_start.map_or(0, |t| t + THROTTLE_MS)
-    }
-
     /// Starts `run` (or `finish` after `run` ended) if it is due; returns
     /// whether a start was attempted.
     pub fn start_if_due(&mut self, fx: &mut impl Effects) -> bool {
@@ -172,8 +171,8 @@ impl Svc {
         }
         let (tai, mono) = fx.now();
         // `finish` follows `run` at once; the throttle holds back only the
-        // next `run`, a second after the last start of either.
-        if self.state != RunState::Finish && mono < self.ready_at() {
+        // next `run`.
+        if self.state != RunState::Finish && mono < self.ready_at {
             return false;
         }
         let program = if self.state == RunState::Finish {
@@ -190,15 +189,16 @@ impl Svc {
             Program::Run
         };
         self.once = false;
-        self.last_start = Some(mono);
-        // Without a process the throttle retries a second later.
+        // Without a process, retry a second later.
+        self.ready_at = mono + THROTTLE_MS;
         if let Some(pid) = fx.spawn(program) {
             self.pid = pid;
             if program == Program::Run {
                 self.state = RunState::Run;
+                self.since = tai;
+                self.last_start = mono;
             }
             self.paused = false;
-            self.since = tai;
             fx.publish(self);
         }
         true
@@ -219,7 +219,14 @@ impl Svc {
             return true;
         }
         self.state = RunState::Down;
-        self.since = fx.now().0;
+        let (tai, mono) = fx.now();
+        self.since = tai;
+        // Stopped within a second of starting: wait a second.
+        self.ready_at = if mono < self.last_start + THROTTLE_MS {
+            mono + THROTTLE_MS
+        } else {
+            mono
+        };
         fx.publish(self);
         true
     }
@@ -227,11 +234,22 @@ impl Svc {
     /// A byte arrived on `supervise/control` (or SIGTERM, as `x`).
     pub fn control(&mut self, c: u8, fx: &mut impl Effects) {
         let running = self.pid != 0;
+        // Signals go to a running `run` only: while `finish` runs (or after
+        // `k`), runit only sets the flags (p, c), the want, or the state (k).
+        let signalable = self.pid != 0 && self.state == RunState::Run;
         match c {
             b'u' => {
                 self.want = Want::Up;
                 self.once = false;
                 fx.publish(self);
+                if running && self.state == RunState::Down {
+                    // Counted down by `k` but still there (a `finish`
+                    // that was not signalled): runit TERMs it and starts
+                    // `run` at once, no longer watching the old process.
+                    fx.kill(self.pid, libc::SIGTERM);
+                    self.pid = 0;
+                    self.ready_at = 0;
+                }
             }
             b'o' => {
                 self.want = Want::Down;
@@ -242,7 +260,7 @@ impl Svc {
                 self.want = Want::Down;
                 self.once = false;
                 fx.publish(self);
-                if running && self.state != RunState::Finish {
+                if signalable {
                     self.stop(fx);
                 }
             }
@@ -250,13 +268,13 @@ impl Svc {
                 self.want = Want::Exit;
                 self.once = false;
                 fx.publish(self);
-                if running && self.state != RunState::Finish {
+                if signalable {
                     self.stop(fx);
                 }
             }
-            b't' if running && self.state != RunState::Finish => self.stop(fx),
+            b't' if signalable => self.stop(fx),
             b'k' => {
-                if running && !self.custom(c, fx) {
+                if signalable && !self.custom(c, fx) {
                     fx.kill(self.pid, libc::SIGKILL);
                 }
                 // As runit: counted as down at once (so a pending exit
@@ -264,20 +282,20 @@ impl Svc {
                 self.state = RunState::Down;
             }
             b'p' => {
-                if running && !self.custom(c, fx) {
+                if signalable && !self.custom(c, fx) {
                     fx.kill(self.pid, libc::SIGSTOP);
                 }
                 self.paused = true;
                 fx.publish(self);
             }
             b'c' => {
-                if running && !self.custom(c, fx) {
+                if signalable && !self.custom(c, fx) {
                     fx.kill(self.pid, libc::SIGCONT);
                 }
                 self.paused = false;
                 fx.publish(self);
             }
-            b'h' | b'a' | b'i' | b'q' | b'1' | b'2' if running && !self.custom(c, fx) => {
+            b'h' | b'a' | b'i' | b'q' | b'1' | b'2' if signalable && !self.custom(c, fx) => {
                 if let Some(sig) = runit::control::Command::from_byte(c).and_then(|k| k.signal()) {
                     fx.kill(self.pid, sig);
                 }
@@ -523,10 +541,40 @@ mod tests {
         s.reaped(101, 0, &mut fx);
         assert!(s.wants_start());
         assert!(!s.start_if_due(&mut fx));
-        assert_eq!(s.ready_at(), 1000);
-        fx.mono = 1000;
+        // A full second after the exit, as runit's sleep(1).
+        assert_eq!(s.ready_at, 1100);
+        fx.mono = 1100;
         assert!(s.start_if_due(&mut fx));
         assert_eq!(s.pid, 102);
+        // A run that lasted longer is restarted at once.
+        fx.mono = 5000;
+        s.reaped(102, 0, &mut fx);
+        assert!(s.start_if_due(&mut fx));
+        assert_eq!(s.pid, 103);
+    }
+
+    #[test]
+    fn up_after_kill_during_finish_terms_it_and_starts_run() {
+        let mut fx = Fake {
+            finish: true,
+            ..Fake::default()
+        };
+        let mut s = up(&mut fx);
+        fx.mono = 5000;
+        s.control(b'd', &mut fx);
+        s.reaped(101, TERM, &mut fx);
+        assert!(s.start_if_due(&mut fx));
+        let since = s.since;
+        assert_eq!((s.pid, s.state), (102, RunState::Finish));
+        // Starting finish keeps the record's time.
+        assert_eq!(since, Tai64n::from_unix(1_700_000_000, 0));
+        s.control(b'k', &mut fx);
+        fx.log.clear();
+        s.control(b'u', &mut fx);
+        assert_eq!(fx.log, ["kill 102 15"]);
+        assert!(s.start_if_due(&mut fx));
+        assert_eq!((s.pid, s.state), (103, RunState::Run));
+        assert!(!s.reaped(102, TERM, &mut fx));
     }
 
     #[test]
@@ -580,6 +628,28 @@ mod tests {
             fx.log,
             ["spawn Run", "kill 101 1", "kill 101 15", "kill 101 18"]
         );
+    }
+
+    #[test]
+    fn finish_is_not_signalled_but_flags_and_kill_state_change() {
+        let mut fx = Fake {
+            finish: true,
+            ..Fake::default()
+        };
+        let mut s = up(&mut fx);
+        s.control(b'd', &mut fx);
+        s.reaped(101, TERM, &mut fx);
+        assert!(s.start_if_due(&mut fx));
+        assert_eq!(s.stat(), "finish, want down\n");
+        fx.log.clear();
+        for c in *b"hpc2k" {
+            s.control(c, &mut fx);
+        }
+        // k counted it as down: x now lets runsv exit, finish still running.
+        s.control(b'x', &mut fx);
+        assert!(fx.log.is_empty(), "{:?}", fx.log);
+        assert_eq!(s.stat(), "down\n");
+        assert_eq!(s.pid, 102);
     }
 
     #[test]

@@ -142,6 +142,9 @@ impl Runner {
                         if let Some((_, w)) = self.pipe_w.as_mut() {
                             if w.take().is_some() {
                                 log.want = Want::Exit;
+                                if let Some(sv) = log_sv.as_deref_mut() {
+                                    sv.publish(&self.prefix, log);
+                                }
                             }
                         }
                     }
@@ -223,7 +226,7 @@ impl Runner {
         let mut t: Option<u64> = None;
         for s in std::iter::once(&self.main).chain(self.log.as_ref()) {
             if s.wants_start() {
-                let wait = s.ready_at().saturating_sub(now);
+                let wait = s.ready_at.saturating_sub(now);
                 t = Some(t.map_or(wait, |x| x.min(wait)));
             }
         }

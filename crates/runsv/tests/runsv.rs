@@ -151,7 +151,11 @@ fn finish_state_is_published_while_finish_runs() {
     assert!(wait_until(LONG, || stat(&dir) == "run\n"));
     let run_pid = r.service_pid();
     r.control("d");
-    assert!(wait_until(LONG, || stat(&dir) == "finish, want down\n"));
+    // "finish" is published once at run's exit (no pid yet), then with
+    // finish's pid.
+    assert!(wait_until(LONG, || stat(&dir) == "finish, want down\n"
+        && r.service_pid() > 0
+        && r.service_pid() != run_pid));
     let fin_pid = r.service_pid();
     assert!(fin_pid > 0 && fin_pid != run_pid);
     assert_eq!(

@@ -164,6 +164,41 @@ pub fn settle_for(dir: &Path, quiet: Duration) -> String {
     last
 }
 
+/// Whether runsv `pid` waits in `poll` with no deadline near (so it has
+/// nothing pending: no throttled start, no `sleep(1)` as Debian's runsv
+/// does there, no control script to wait for). Reads /proc/PID/syscall.
+pub fn idle_in_poll(pid: i32) -> bool {
+    let Ok(s) = fs::read_to_string(format!("/proc/{pid}/syscall")) else {
+        return false;
+    };
+    let mut f = s.split_whitespace();
+    if f.next() != Some(libc::SYS_poll.to_string().as_str()) {
+        return false;
+    }
+    let timeout = f
+        .nth(2)
+        .and_then(|t| u64::from_str_radix(t.trim_start_matches("0x"), 16).ok())
+        .map(|t| t as u32 as i32);
+    matches!(timeout, Some(t) if !(0..10_000).contains(&t))
+}
+
+/// Waits until runsv is idle and `dirs`' snapshots have not changed for
+/// `quiet`; returns the snapshots.
+pub fn settle_idle(pid: i32, dirs: &[&Path], quiet: Duration) -> Vec<String> {
+    let snap = || dirs.iter().map(|d| snapshot(d)).collect::<Vec<_>>();
+    let mut last = snap();
+    let mut since = Instant::now();
+    wait_until(LONG + quiet, || {
+        let now = snap();
+        if now != last || !idle_in_poll(pid) {
+            last = now;
+            since = Instant::now();
+        }
+        since.elapsed() >= quiet
+    });
+    last
+}
+
 /// File mode bits (without the type).
 pub fn mode(p: &Path) -> u32 {
     use std::os::unix::fs::MetadataExt;
