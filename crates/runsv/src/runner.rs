@@ -70,8 +70,14 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .as_ref()
         .map(|_| supervise::lock(&prefix, &supervise::LOG, true));
     let mut r = Runner {
-        prefix,
-        t0,
+        ctx: Ctx {
+            prefix,
+            t0,
+            pipe: pipe.map(|(read, write)| LogPipe {
+                read,
+                write: Some(write),
+            }),
+        },
         main: Svc::new(main_want, false, now),
         log: log_sv.as_ref().map(|_| {
             let want = if Path::new("log/down").exists() {
@@ -81,14 +87,12 @@ pub fn main(args: Vec<OsString>) -> i32 {
             };
             Svc::new(want, true, now)
         }),
-        pipe_r: pipe.as_ref().map(|p| p.0.as_raw_fd()),
-        pipe_w: pipe.map(|(r, w)| (r, Some(w))),
     };
-    main_sv.publish(&r.prefix, &r.main);
-    main_sv.open_ok(&r.prefix);
+    main_sv.publish(&r.ctx.prefix, &r.main);
+    main_sv.open_ok(&r.ctx.prefix);
     if let (Some(sv), Some(log)) = (log_sv.as_mut(), r.log.as_ref()) {
-        sv.publish(&r.prefix, log);
-        sv.open_ok(&r.prefix);
+        sv.publish(&r.ctx.prefix, log);
+        sv.open_ok(&r.ctx.prefix);
     }
     r.run(&selfpipe, &mut main_sv, log_sv.as_mut())
 }
@@ -99,16 +103,42 @@ fn msg_usage(argv0: &str) {
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
-struct Runner {
+/// What every effect needs besides the `supervise/` directory.
+struct Ctx {
     prefix: String,
     t0: Instant,
+    /// The log pipe. runsv holds both ends all along, so no line is lost
+    /// when either side restarts; the write end is closed on `x` so the
+    /// logger sees end-of-file once the service is gone.
+    pipe: Option<LogPipe>,
+}
+
+struct LogPipe {
+    read: OwnedFd,
+    write: Option<OwnedFd>,
+}
+
+impl Ctx {
+    fn effects<'a>(&'a self, sv: &'a mut Supervise, is_log: bool) -> SysFx<'a> {
+        SysFx {
+            prefix: &self.prefix,
+            t0: self.t0,
+            pipe_r: self.pipe.as_ref().map(|p| p.read.as_raw_fd()),
+            pipe_w: self
+                .pipe
+                .as_ref()
+                .and_then(|p| p.write.as_ref())
+                .map(|w| w.as_raw_fd()),
+            sv,
+            is_log,
+        }
+    }
+}
+
+struct Runner {
+    ctx: Ctx,
     main: Svc,
     log: Option<Svc>,
-    pipe_r: Option<RawFd>,
-    /// The log pipe: its read end, and its write end until `x` closes it so
-    /// the logger sees end-of-file. runsv holds both ends all along, so no
-    /// line is lost when either side restarts.
-    pipe_w: Option<(OwnedFd, Option<OwnedFd>)>,
 }
 
 impl Runner {
@@ -120,18 +150,11 @@ impl Runner {
     ) -> i32 {
         loop {
             if let (Some(log), Some(sv)) = (self.log.as_mut(), log_sv.as_deref_mut()) {
-                let mut fx = self_fx(&self.prefix, self.t0, self.pipe_r, &self.pipe_w, sv, true);
+                let mut fx = self.ctx.effects(sv, true);
                 log.start_if_due(&mut fx);
             }
             {
-                let mut fx = self_fx(
-                    &self.prefix,
-                    self.t0,
-                    self.pipe_r,
-                    &self.pipe_w,
-                    main_sv,
-                    false,
-                );
+                let mut fx = self.ctx.effects(main_sv, false);
                 self.main.start_if_due(&mut fx);
             }
             if self.main.want == Want::Exit && self.main.state == runit::status::RunState::Down {
@@ -139,11 +162,11 @@ impl Runner {
                     None => return 0,
                     Some(log) if log.pid == 0 => return 0,
                     Some(log) => {
-                        if let Some((_, w)) = self.pipe_w.as_mut() {
-                            if w.take().is_some() {
+                        if let Some(p) = self.ctx.pipe.as_mut() {
+                            if p.write.take().is_some() {
                                 log.want = Want::Exit;
                                 if let Some(sv) = log_sv.as_deref_mut() {
-                                    sv.publish(&self.prefix, log);
+                                    sv.publish(&self.ctx.prefix, log);
                                 }
                             }
                         }
@@ -160,58 +183,35 @@ impl Runner {
                 ),
             ];
             if let Err(e) = sys::poll(&mut fds, timeout) {
-                msg::warn(&self.prefix, &["unable to poll: ", msg::io_errstr(&e)]);
+                msg::warn(&self.ctx.prefix, &["unable to poll: ", msg::io_errstr(&e)]);
             }
             let sigs = selfpipe.drain();
             if sigs.contains(libc::SIGCHLD) {
                 while let Some((pid, st)) = sys::reap_any() {
-                    let mut fx = self_fx(
-                        &self.prefix,
-                        self.t0,
-                        self.pipe_r,
-                        &self.pipe_w,
-                        main_sv,
-                        false,
-                    );
+                    let mut fx = self.ctx.effects(main_sv, false);
                     if self.main.reaped(pid, st.0, &mut fx) {
                         continue;
                     }
                     if let (Some(log), Some(sv)) = (self.log.as_mut(), log_sv.as_deref_mut()) {
-                        let mut fx =
-                            self_fx(&self.prefix, self.t0, self.pipe_r, &self.pipe_w, sv, true);
+                        let mut fx = self.ctx.effects(sv, true);
                         log.reaped(pid, st.0, &mut fx);
                     }
                 }
             }
             if sigs.contains(libc::SIGTERM) {
-                let mut fx = self_fx(
-                    &self.prefix,
-                    self.t0,
-                    self.pipe_r,
-                    &self.pipe_w,
-                    main_sv,
-                    false,
-                );
+                let mut fx = self.ctx.effects(main_sv, false);
                 self.main.control(b'x', &mut fx);
             }
             let mut buf = [0u8; 64];
             while let Ok(n @ 1..) = sys::read_fd(main_sv.control.as_raw_fd(), &mut buf) {
-                let mut fx = self_fx(
-                    &self.prefix,
-                    self.t0,
-                    self.pipe_r,
-                    &self.pipe_w,
-                    main_sv,
-                    false,
-                );
+                let mut fx = self.ctx.effects(main_sv, false);
                 for &c in &buf[..n] {
                     self.main.control(c, &mut fx);
                 }
             }
             if let (Some(log), Some(sv)) = (self.log.as_mut(), log_sv.as_deref_mut()) {
                 while let Ok(n @ 1..) = sys::read_fd(sv.control.as_raw_fd(), &mut buf) {
-                    let mut fx =
-                        self_fx(&self.prefix, self.t0, self.pipe_r, &self.pipe_w, sv, true);
+                    let mut fx = self.ctx.effects(sv, true);
                     for &c in &buf[..n] {
                         log.control(c, &mut fx);
                     }
@@ -222,7 +222,7 @@ impl Runner {
 
     /// Until the earliest throttled start is due; forever if none waits.
     fn timeout_ms(&self) -> i32 {
-        let now = self.t0.elapsed().as_millis() as u64;
+        let now = self.ctx.t0.elapsed().as_millis() as u64;
         let mut t: Option<u64> = None;
         for s in std::iter::once(&self.main).chain(self.log.as_ref()) {
             if s.wants_start() {
@@ -231,27 +231,6 @@ impl Runner {
             }
         }
         t.map_or(-1, |ms| ms.min(i32::MAX as u64) as i32)
-    }
-}
-
-fn self_fx<'a>(
-    prefix: &'a str,
-    t0: Instant,
-    pipe_r: Option<RawFd>,
-    pipe_w: &'a Option<(OwnedFd, Option<OwnedFd>)>,
-    sv: &'a mut Supervise,
-    is_log: bool,
-) -> SysFx<'a> {
-    SysFx {
-        prefix,
-        t0,
-        pipe_r,
-        pipe_w: pipe_w
-            .as_ref()
-            .and_then(|(_, w)| w.as_ref())
-            .map(|w| w.as_raw_fd()),
-        sv,
-        is_log,
     }
 }
 
