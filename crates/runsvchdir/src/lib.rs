@@ -99,7 +99,10 @@ pub fn switch(base: &Path, dir: &OsStr) -> Result<Switched, Fatal> {
             fs::rename("current", "previous").map_err(|e| copy_err(&e))?;
             if let Err(e) = fs::rename("current.new", "current") {
                 if let Err(back) = fs::rename("previous", "current") {
-                    return Err(with_err(&[b"unable to move previous back to current"], &back));
+                    return Err(with_err(
+                        &[b"unable to move previous back to current"],
+                        &back,
+                    ));
                 }
                 return Err(move_err(&e));
             }
@@ -135,13 +138,22 @@ mod tests {
         let _g = CWD.lock().unwrap();
         let b = base("switch");
         assert_eq!(switch(&b, OsStr::new("single")), Ok(Switched::Now));
-        assert_eq!(fs::read_link(b.join("current")).unwrap(), Path::new("single"));
-        assert_eq!(fs::read_link(b.join("previous")).unwrap(), Path::new("default"));
+        assert_eq!(
+            fs::read_link(b.join("current")).unwrap(),
+            Path::new("single")
+        );
+        assert_eq!(
+            fs::read_link(b.join("previous")).unwrap(),
+            Path::new("default")
+        );
         assert_eq!(switch(&b, OsStr::new("single")), Ok(Switched::Already));
         let abs = b.join("default");
         assert_eq!(switch(&b, abs.as_os_str()), Ok(Switched::Now));
         assert_eq!(fs::read_link(b.join("current")).unwrap(), abs);
-        assert_eq!(fs::read_link(b.join("previous")).unwrap(), Path::new("single"));
+        assert_eq!(
+            fs::read_link(b.join("previous")).unwrap(),
+            Path::new("single")
+        );
         assert!(!b.join("current.new").exists());
         let _ = fs::remove_dir_all(&b);
     }
@@ -151,13 +163,25 @@ mod tests {
         let _g = CWD.lock().unwrap();
         let b = base("checks");
         fs::write(b.join("afile"), "").unwrap();
-        assert_eq!(msg(switch(&b, OsStr::new(".x"))), ".x: must not start with a dot.");
-        assert_eq!(msg(switch(&b, OsStr::new("nope"))), "nope: file does not exist");
-        assert_eq!(msg(switch(&b, OsStr::new("afile"))), "afilenot a directory.");
+        assert_eq!(
+            msg(switch(&b, OsStr::new(".x"))),
+            ".x: must not start with a dot."
+        );
+        assert_eq!(
+            msg(switch(&b, OsStr::new("nope"))),
+            "nope: file does not exist"
+        );
+        assert_eq!(
+            msg(switch(&b, OsStr::new("afile"))),
+            "afilenot a directory."
+        );
         let missing = b.join("missing");
         assert_eq!(
             msg(switch(&missing, OsStr::new("x"))),
-            format!("unable to chdir: {}: file does not exist", missing.display())
+            format!(
+                "unable to chdir: {}: file does not exist",
+                missing.display()
+            )
         );
         fs::create_dir(b.join("previous")).unwrap();
         assert_eq!(
@@ -181,7 +205,10 @@ mod tests {
         fs::create_dir(b.join("current")).unwrap();
         assert_eq!(switch(&b, OsStr::new("single")), Ok(Switched::Now));
         assert!(b.join("previous").is_dir());
-        assert_eq!(fs::read_link(b.join("current")).unwrap(), Path::new("single"));
+        assert_eq!(
+            fs::read_link(b.join("current")).unwrap(),
+            Path::new("single")
+        );
         let _ = fs::remove_dir_all(&b);
     }
 

@@ -29,7 +29,12 @@ fn run(etc: &Path, exe: &Path, args: &[&str]) -> (Option<i32>, String, String, S
             .args(args),
     );
     let err = testkit::stderr(&o).replace(exe.to_str().unwrap(), "PROG");
-    (o.status.code(), testkit::stdout(&o), err, listing(&etc.join("runit/runsvdir")))
+    (
+        o.status.code(),
+        testkit::stdout(&o),
+        err,
+        listing(&etc.join("runit/runsvdir")),
+    )
 }
 
 fn listing(base: &Path) -> String {

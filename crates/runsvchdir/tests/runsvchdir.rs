@@ -27,8 +27,14 @@ fn switches_within_runsvdir_env() {
     let o = chdir(&b, "single");
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(testkit::stdout(&o), "runsvchdir: single: now current.\n");
-    assert_eq!(fs::read_link(b.join("current")).unwrap(), Path::new("single"));
-    assert_eq!(fs::read_link(b.join("previous")).unwrap(), Path::new("default"));
+    assert_eq!(
+        fs::read_link(b.join("current")).unwrap(),
+        Path::new("single")
+    );
+    assert_eq!(
+        fs::read_link(b.join("previous")).unwrap(),
+        Path::new("default")
+    );
     let o = chdir(&b, "single");
     assert_eq!(testkit::stdout(&o), "runsvchdir: single: current.\n");
     let o = chdir(&b, "missing");
@@ -40,7 +46,10 @@ fn switches_within_runsvdir_env() {
     );
     let o = testkit::run(&mut Command::new(&prog));
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(testkit::stderr(&o), format!("usage: {} dir\n\n", prog.display()));
+    assert_eq!(
+        testkit::stderr(&o),
+        format!("usage: {} dir\n\n", prog.display())
+    );
 }
 
 #[test]
@@ -68,7 +77,10 @@ fn current_never_disappears_while_switching() {
     }
     stop.store(true, Ordering::Relaxed);
     watcher.join().unwrap();
-    assert!(!missing.load(Ordering::Relaxed), "current was missing for a moment");
+    assert!(
+        !missing.load(Ordering::Relaxed),
+        "current was missing for a moment"
+    );
     assert_eq!(fs::read_link(b.join("current")).unwrap(), Path::new("one"));
     assert_eq!(fs::read_link(b.join("previous")).unwrap(), Path::new("two"));
 }

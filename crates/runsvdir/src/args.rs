@@ -81,6 +81,9 @@ mod tests {
         assert_eq!(p(&["runsvdir"]), None);
         assert_eq!(p(&["runsvdir", "-P"]), None);
         assert_eq!(p(&["runsvdir", "--"]), None);
-        assert_eq!(usage(b"/bin/runsvdir"), b"usage: /bin/runsvdir [-P] dir\n\n");
+        assert_eq!(
+            usage(b"/bin/runsvdir"),
+            b"usage: /bin/runsvdir [-P] dir\n\n"
+        );
     }
 }

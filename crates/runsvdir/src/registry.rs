@@ -176,7 +176,10 @@ impl Registry {
             if s.pid.is_some() {
                 return false;
             }
-            let ready = s.started.map_or(true, |t| now >= t + RESTART_DELAY);
+            let ready = match s.started {
+                None => true,
+                Some(t) => now >= t + RESTART_DELAY,
+            };
             if ready {
                 actions.push(Action::Start {
                     key: *key,
@@ -224,14 +227,22 @@ mod tests {
     #[test]
     fn scan_starts_each_directory_once() {
         let mut r = Registry::new();
-        let a = r.scan(vec![(n("a"), (1, 10)), (n("b"), (1, 11)), (n("alias"), (1, 10))]);
+        let a = r.scan(vec![
+            (n("a"), (1, 10)),
+            (n("b"), (1, 11)),
+            (n("alias"), (1, 10)),
+        ]);
         assert_eq!(a, vec![start("a", (1, 10)), start("b", (1, 11))]);
         assert_eq!(r.len(), 2);
         // The same scan again changes nothing.
         let mut pid = 100;
         apply(&mut r, &a, &mut pid, Instant::now());
         assert!(r
-            .scan(vec![(n("a"), (1, 10)), (n("b"), (1, 11)), (n("alias"), (1, 10))])
+            .scan(vec![
+                (n("a"), (1, 10)),
+                (n("b"), (1, 11)),
+                (n("alias"), (1, 10))
+            ])
             .is_empty());
     }
 
@@ -239,12 +250,21 @@ mod tests {
     fn removed_directory_is_stopped_alias_keeps_it() {
         let mut r = Registry::new();
         let mut pid = 100;
-        let a = r.scan(vec![(n("a"), (1, 10)), (n("alias"), (1, 10)), (n("b"), (1, 11))]);
+        let a = r.scan(vec![
+            (n("a"), (1, 10)),
+            (n("alias"), (1, 10)),
+            (n("b"), (1, 11)),
+        ]);
         apply(&mut r, &a, &mut pid, Instant::now());
         // "a" goes, "alias" still leads to the same directory.
-        assert!(r.scan(vec![(n("alias"), (1, 10)), (n("b"), (1, 11))]).is_empty());
+        assert!(r
+            .scan(vec![(n("alias"), (1, 10)), (n("b"), (1, 11))])
+            .is_empty());
         // "b" goes: its runsv (pid 102) gets SIGTERM.
-        assert_eq!(r.scan(vec![(n("alias"), (1, 10))]), vec![Action::Stop { pid: 102 }]);
+        assert_eq!(
+            r.scan(vec![(n("alias"), (1, 10))]),
+            vec![Action::Stop { pid: 102 }]
+        );
         assert_eq!(r.len(), 1);
         assert!(!r.exited(102), "a stopped runsv is no longer monitored");
     }
@@ -276,12 +296,18 @@ mod tests {
         assert!(r.apply(vec![(n("x"), Some((2, 1)))]).is_empty());
         assert!(r.apply(vec![(n("y"), Some((2, 1)))]).is_empty());
         assert!(r.apply(vec![(n("x"), None)]).is_empty());
-        assert_eq!(r.apply(vec![(n("y"), None)]), vec![Action::Stop { pid: 101 }]);
+        assert_eq!(
+            r.apply(vec![(n("y"), None)]),
+            vec![Action::Stop { pid: 101 }]
+        );
         assert!(r.apply(vec![(n("never"), None)]).is_empty());
         let twice = r.apply(vec![(n("z"), Some((3, 1))), (n("z"), Some((3, 1)))]);
         assert_eq!(twice, vec![start("z", (3, 1))]);
         apply(&mut r, &twice, &mut pid, Instant::now());
-        assert_eq!(r.apply(vec![(n("z"), None)]), vec![Action::Stop { pid: 102 }]);
+        assert_eq!(
+            r.apply(vec![(n("z"), None)]),
+            vec![Action::Stop { pid: 102 }]
+        );
         assert!(r.is_empty());
     }
 

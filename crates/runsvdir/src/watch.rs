@@ -129,9 +129,8 @@ impl Watcher {
                 continue; // a watch already dropped
             };
             let name = OsString::from(std::ffi::OsStr::from_bytes(&ev.name));
-            if ev.name.is_empty() || ev.mask & IN_IGNORED != 0 {
-                out.push(Change::Everything);
-            } else if role.links.contains(&name) {
+            let on_path = ev.name.is_empty() || ev.mask & IN_IGNORED != 0;
+            if on_path || role.links.contains(&name) {
                 out.push(Change::Everything);
             } else if role.target && ev.name[0] != b'.' {
                 out.push(Change::Entry(name));
@@ -178,7 +177,10 @@ mod tests {
         let t = tmp("loop");
         symlink("b", t.join("a")).unwrap();
         symlink("a", t.join("b")).unwrap();
-        assert_eq!(resolve(&t.join("a")).unwrap_err().raw_os_error(), Some(libc::ELOOP));
+        assert_eq!(
+            resolve(&t.join("a")).unwrap_err().raw_os_error(),
+            Some(libc::ELOOP)
+        );
         assert!(resolve(&t.join("missing")).is_err());
         let _ = std::fs::remove_dir_all(&t);
     }

@@ -65,11 +65,19 @@ fn same_runsv_start_and_stop_and_same_warnings() {
     let mut runs = Vec::new();
     for (tag, which) in BOTH {
         let sv = tree(&t, tag);
-        let r = start(which, &[sv.to_str().unwrap()], t.join(&format!("{tag}.err")));
+        let r = start(
+            which,
+            &[sv.to_str().unwrap()],
+            t.join(&format!("{tag}.err")),
+        );
         runs.push((tag, sv, r));
     }
     for (tag, sv, r) in runs.iter_mut() {
-        assert!(r.wait_names(&["a", "b", "c"], LONG), "{tag}: {:?}", r.names());
+        assert!(
+            r.wait_names(&["a", "b", "c"], LONG),
+            "{tag}: {:?}",
+            r.names()
+        );
         assert!(wait_until(LONG, || !r.stderr().is_empty()));
         assert_eq!(
             first_line(r, sv),
@@ -80,7 +88,11 @@ fn same_runsv_start_and_stop_and_same_warnings() {
     // Add d, remove b, replace a by a new directory of the same name.
     let mut old_a = Vec::new();
     for (tag, sv, r) in runs.iter_mut() {
-        let a = runsv_children(r.pid()).into_iter().find(|c| c.0 == "a").unwrap().1;
+        let a = runsv_children(r.pid())
+            .into_iter()
+            .find(|c| c.0 == "a")
+            .unwrap()
+            .1;
         old_a.push(a);
         sleeper(&sv.join("d"));
         fs::remove_dir_all(sv.join("b")).unwrap();
@@ -98,7 +110,10 @@ fn same_runsv_start_and_stop_and_same_warnings() {
             "{tag}: {:?}",
             runsv_children(r.pid())
         );
-        assert!(wait_until(LONG, || !testkit::alive(*old)), "{tag}: old a still runs");
+        assert!(
+            wait_until(LONG, || !testkit::alive(*old)),
+            "{tag}: old a still runs"
+        );
         r.remember();
         sets.push(r.names());
     }
@@ -115,10 +130,16 @@ fn same_log_line_in_cmdline() {
     let log = format!("log: {}", ".".repeat(100));
     let mut lines = Vec::new();
     for (tag, which) in BOTH {
-        let r = start(which, &[sv.to_str().unwrap(), &log], t.join(&format!("{tag}.err")));
+        let r = start(
+            which,
+            &[sv.to_str().unwrap(), &log],
+            t.join(&format!("{tag}.err")),
+        );
         assert!(
             wait_until(LONG, || {
-                cmdline(r.pid()).get(2).is_some_and(|a| a.ends_with(b"exist\n."))
+                cmdline(r.pid())
+                    .get(2)
+                    .is_some_and(|a| a.ends_with(b"exist\n."))
             }),
             "{tag}: {:?}",
             String::from_utf8_lossy(&cmdline(r.pid()).concat())
@@ -139,7 +160,11 @@ fn same_warning_for_a_missing_directory_and_a_short_log() {
     let missing = t.join("missing");
     let mut seen = Vec::new();
     for (tag, which) in BOTH {
-        let r = start(which, &[missing.to_str().unwrap(), "short"], t.join(&format!("{tag}.err")));
+        let r = start(
+            which,
+            &[missing.to_str().unwrap(), "short"],
+            t.join(&format!("{tag}.err")),
+        );
         assert!(wait_until(LONG, || r.stderr().lines().count() >= 3));
         let lines: Vec<String> = r.stderr().lines().take(3).map(String::from).collect();
         seen.push(lines);
@@ -165,10 +190,20 @@ fn same_fatal_when_runsv_is_not_in_path() {
         let _g = testkit::Guard::spawn(&mut cmd);
         let text = || fs::read_to_string(&err).unwrap_or_default();
         assert!(wait_until(LONG, || !text().is_empty()));
-        seen.push(text().replace(sv.to_str().unwrap(), "DIR").lines().next().unwrap().to_string());
+        seen.push(
+            text()
+                .replace(sv.to_str().unwrap(), "DIR")
+                .lines()
+                .next()
+                .unwrap()
+                .to_string(),
+        );
     }
     assert_eq!(seen[0], seen[1]);
-    assert_eq!(seen[0], "runsvdir DIR: fatal: unable to start runsv a: file does not exist");
+    assert_eq!(
+        seen[0],
+        "runsvdir DIR: fatal: unable to start runsv a: file does not exist"
+    );
 }
 
 #[test]
@@ -180,7 +215,11 @@ fn same_signals_exit_codes_and_sessions() {
         sleeper(&sv.join("a"));
         age(&sv);
         // -P: runsv leads its own session.
-        let mut r = start(which, &["-P", sv.to_str().unwrap()], t.join(&format!("{tag}.err")));
+        let mut r = start(
+            which,
+            &["-P", sv.to_str().unwrap()],
+            t.join(&format!("{tag}.err")),
+        );
         assert!(r.wait_names(&["a"], LONG), "{tag}");
         let (_, p) = runsv_children(r.pid())[0];
         let own_session = session(p) == Some(p);
@@ -190,7 +229,11 @@ fn same_signals_exit_codes_and_sessions() {
         let stopped = wait_until(LONG, || !testkit::alive(p));
         drop(r);
         // SIGTERM: exit 0 at once, runsv left alone.
-        let mut r = start(which, &[sv.to_str().unwrap()], t.join(&format!("{tag}.err2")));
+        let mut r = start(
+            which,
+            &[sv.to_str().unwrap()],
+            t.join(&format!("{tag}.err2")),
+        );
         assert!(r.wait_names(&["a"], LONG), "{tag}");
         let (_, p) = runsv_children(r.pid())[0];
         r.guard.signal(libc::SIGTERM);
@@ -209,14 +252,19 @@ fn same_forced_rescan_stamp_on_sigalrm() {
         let sv = t.join(&format!("{tag}/sv"));
         fs::create_dir_all(&sv).unwrap();
         age(&sv);
-        let mut r = start(which, &[sv.to_str().unwrap()], t.join(&format!("{tag}.err")));
+        let mut r = start(
+            which,
+            &[sv.to_str().unwrap()],
+            t.join(&format!("{tag}.err")),
+        );
         assert!(r.wait_names(&[], LONG));
         // Give Debian's runsvdir time to set up its handlers.
         std::thread::sleep(Duration::from_millis(300));
         r.guard.signal(libc::SIGALRM);
         let stamp = sv.join(".forced-rescan");
         assert!(
-            wait_until(LONG, || fs::read(&stamp).is_ok_and(|s| s.len() == 25 && s.starts_with(b"@4000"))),
+            wait_until(LONG, || fs::read(&stamp)
+                .is_ok_and(|s| s.len() == 25 && s.starts_with(b"@4000"))),
             "{tag}"
         );
         assert_eq!(r.stderr(), "", "{tag}");

@@ -50,7 +50,11 @@ fn one_runsv_per_directory_or_link_skipping_dots_files_and_dangling_links() {
         "runsvdir {}: warning: unable to stat dangling: file does not exist\n",
         sv.display()
     );
-    assert!(wait_until(LONG, || r.stderr().contains(&want)), "{}", r.stderr());
+    assert!(
+        wait_until(LONG, || r.stderr().contains(&want)),
+        "{}",
+        r.stderr()
+    );
     // Each runsv really supervises: its service runs.
     let sv_bin = testkit::bin("sv");
     assert!(wait_until(LONG, || {
@@ -90,11 +94,18 @@ fn dead_runsv_is_restarted() {
     assert!(r.wait_names(&["a"], LONG));
     let (_, old) = runsv_children(r.pid())[0];
     let pidfile = sv.join("a/supervise/pid");
-    assert!(wait_until(LONG, || fs::read_to_string(&pidfile).is_ok_and(|s| !s.trim().is_empty())));
-    let orphan: i32 = fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    assert!(wait_until(LONG, || fs::read_to_string(&pidfile)
+        .is_ok_and(|s| !s.trim().is_empty())));
+    let orphan: i32 = fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let _ = runit::sys::kill(old, libc::SIGKILL);
     assert!(wait_until(LONG, || {
-        runsv_children(r.pid()).iter().any(|&(ref n, p)| n == "a" && p != old)
+        runsv_children(r.pid())
+            .iter()
+            .any(|&(ref n, p)| n == "a" && p != old)
     }));
     r.remember();
     let _ = runit::sys::kill(orphan, libc::SIGKILL);
@@ -153,7 +164,9 @@ fn log_argument_shows_the_latest_errors_in_ps() {
     let r = start(&sv, &["DIR", &log], &t);
     let want_end = b"unable to stat dangling: file does not exist\n.".to_vec();
     assert!(wait_until(LONG, || {
-        cmdline(r.pid()).get(2).is_some_and(|a| a.ends_with(&want_end))
+        cmdline(r.pid())
+            .get(2)
+            .is_some_and(|a| a.ends_with(&want_end))
     }));
     let arg = &cmdline(r.pid())[2];
     assert_eq!(arg.len(), log.len(), "the argument keeps its length");
@@ -161,7 +174,11 @@ fn log_argument_shows_the_latest_errors_in_ps() {
     // Nothing reaches the real stderr: it all went to the log.
     assert_eq!(r.stderr(), "");
     // The ps line ends the same way.
-    let o = testkit::run(Command::new("ps").args(["-o", "args=", "-p"]).arg(r.pid().to_string()));
+    let o = testkit::run(
+        Command::new("ps")
+            .args(["-o", "args=", "-p"])
+            .arg(r.pid().to_string()),
+    );
     assert!(testkit::stdout(&o).contains("log: "));
 }
 
@@ -191,7 +208,9 @@ fn sighup_stops_every_runsv_and_exits_111() {
     r.guard.signal(libc::SIGHUP);
     let st = r.wait_exit(LONG).expect("runsvdir exits");
     assert_eq!(st.code(), Some(111));
-    assert!(wait_until(LONG, || runsvs.iter().all(|&p| !testkit::alive(p))));
+    assert!(wait_until(LONG, || runsvs
+        .iter()
+        .all(|&p| !testkit::alive(p))));
 }
 
 #[test]
@@ -234,7 +253,11 @@ fn a_file_instead_of_a_directory() {
         "runsvdir {d}: warning: unable to change directory to {d}: not a directory\n",
         d = f.display()
     );
-    assert!(wait_until(LONG, || r.stderr().starts_with(&want)), "{}", r.stderr());
+    assert!(
+        wait_until(LONG, || r.stderr().starts_with(&want)),
+        "{}",
+        r.stderr()
+    );
 }
 
 #[test]
@@ -254,7 +277,11 @@ fn runsv_that_cannot_start_is_reported_and_retried() {
         sv.display()
     );
     let err = || fs::read_to_string(t.join("stderr")).unwrap_or_default();
-    assert!(wait_until(LONG, || err().matches(&want).count() >= 2), "{}", err());
+    assert!(
+        wait_until(LONG, || err().matches(&want).count() >= 2),
+        "{}",
+        err()
+    );
     assert!(err().lines().all(|l| format!("{l}\n") == want), "{}", err());
 }
 

@@ -24,7 +24,11 @@ fn wait_slow(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
 }
 
 fn run_pid(dir: &Path) -> Option<i32> {
-    fs::read_to_string(dir.join("supervise/pid")).ok()?.trim().parse().ok()
+    fs::read_to_string(dir.join("supervise/pid"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[test]
@@ -41,7 +45,8 @@ fn ten_thousand_services_come_up_are_listed_and_go_down() {
     let mut r = Runsvdir::start(&exe, &bin, &[sv.to_str().unwrap()], t.join("stderr"));
     let up = |d: &&std::path::PathBuf| run_pid(d).is_some_and(testkit::alive);
     assert!(
-        wait_slow(Duration::from_secs(600), || dirs.iter().filter(up).count() == N),
+        wait_slow(Duration::from_secs(600), || dirs.iter().filter(up).count()
+            == N),
         "{} of {N} up; stderr: {}",
         dirs.iter().filter(up).count(),
         r.stderr().lines().take(5).collect::<Vec<_>>().join("\n")
@@ -53,7 +58,11 @@ fn ten_thousand_services_come_up_are_listed_and_go_down() {
     let o = testkit::run(Command::new(testkit::bin("sv")).arg("status").args(&dirs));
     let out = testkit::stdout(&o);
     assert_eq!(out.lines().count(), N);
-    assert!(out.lines().all(|l| l.starts_with("run: ")), "{}", out.lines().find(|l| !l.starts_with("run: ")).unwrap_or(""));
+    assert!(
+        out.lines().all(|l| l.starts_with("run: ")),
+        "{}",
+        out.lines().find(|l| !l.starts_with("run: ")).unwrap_or("")
+    );
 
     let runsvs: Vec<i32> = runsv_children(r.pid()).into_iter().map(|c| c.1).collect();
     r.guard.signal(libc::SIGHUP);
@@ -66,7 +75,9 @@ fn ten_thousand_services_come_up_are_listed_and_go_down() {
 }
 
 fn fd_count(pid: i32) -> usize {
-    fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
+    fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 fn rss_kb(pid: i32) -> u64 {
@@ -103,7 +114,10 @@ fn thousand_add_remove_cycles_leave_no_growth() {
             "cycle {i}: no runsv"
         );
         fs::remove_file(&link).unwrap();
-        assert!(wait_until(LONG, || !testkit::alive(pid)), "cycle {i}: runsv stays");
+        assert!(
+            wait_until(LONG, || !testkit::alive(pid)),
+            "cycle {i}: runsv stays"
+        );
     };
     for i in 0..50 {
         cycle(i);

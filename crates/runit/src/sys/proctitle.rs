@@ -34,9 +34,7 @@ impl ArgArea {
         let stat = std::fs::read_to_string("/proc/self/stat")?;
         let (start, end) = arg_range(&stat).ok_or_else(bad)?;
         let cmdline = std::fs::read("/proc/self/cmdline")?;
-        let args: Vec<Vec<u8>> = std::env::args_os()
-            .map(|a| a.as_bytes().to_vec())
-            .collect();
+        let args: Vec<Vec<u8>> = std::env::args_os().map(|a| a.as_bytes().to_vec()).collect();
         let mut expected = Vec::new();
         for a in &args {
             expected.extend_from_slice(a);

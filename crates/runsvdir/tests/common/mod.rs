@@ -15,7 +15,10 @@ pub const LONG: Duration = Duration::from_secs(20);
 /// Our runsvdir, with our runsv first in PATH.
 pub fn ours() -> (PathBuf, PathBuf) {
     let runsv = testkit::bin("runsv");
-    (testkit::bin("runsvdir"), runsv.parent().expect("bin dir").to_path_buf())
+    (
+        testkit::bin("runsvdir"),
+        runsv.parent().expect("bin dir").to_path_buf(),
+    )
 }
 
 /// Debian's runsvdir, with Debian's runsv first in PATH.
@@ -185,7 +188,9 @@ impl Drop for Runsvdir {
             let _ = self.guard.wait_timeout(Duration::from_secs(5));
         }
         let tree = std::mem::take(&mut self.tree);
-        wait_until(Duration::from_secs(5), || tree.iter().all(|&p| !testkit::alive(p)));
+        wait_until(Duration::from_secs(5), || {
+            tree.iter().all(|&p| !testkit::alive(p))
+        });
         for p in tree {
             if testkit::alive(p) {
                 let _ = runit::sys::kill(p, libc::SIGKILL);
