@@ -201,6 +201,7 @@ impl Daemon {
         self.seen = Some((st.dev(), st.ino(), st.mtime(), st.mtime_nsec()));
         let actions = self.registry.scan(found);
         self.act(actions);
+        sys::trim_heap();
         true
     }
 

@@ -6,6 +6,7 @@
 mod dgram;
 mod fdmove;
 mod fs;
+mod heap;
 mod inotify;
 mod launch;
 mod power;
@@ -19,6 +20,7 @@ mod writeback;
 pub use dgram::*;
 pub use fdmove::*;
 pub use fs::*;
+pub use heap::*;
 pub use inotify::*;
 pub use launch::*;
 pub use power::*;
