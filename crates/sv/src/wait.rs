@@ -125,7 +125,8 @@ pub fn wait_all(
     tally: &mut Tally,
     out: &mut Out,
 ) {
-    let ino = Inotify::new().ok();
+    // Made when sv first has to sleep: most `ok:` need no waiting.
+    let mut ino: Option<Option<Inotify>> = None;
     // Lines are printed in command-line order: a settled service waits
     // for those named before it, so the report does not depend on which
     // change the kernel reported first.
@@ -163,10 +164,13 @@ pub fn wait_all(
             printed += 1;
         }
         if pending.is_empty() {
-            return;
+            break;
         }
-
-        sleep_until_relevant(&mut pending, ino.as_ref(), deadline);
+        let i = ino.get_or_insert_with(|| Inotify::new().ok());
+        sleep_until_relevant(&mut pending, i.as_ref(), deadline);
+    }
+    if let Some(Some(i)) = ino {
+        i.close_detached();
     }
 }
 
