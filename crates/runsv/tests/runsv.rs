@@ -56,6 +56,14 @@ fn creates_supervise_with_runit_modes_and_runs_the_service() {
         pid as u32
     );
     assert_eq!(st[16..], [0, b'u', 0, 1]);
+    // The record's time is the start's, in TAI64N (as runit writes it).
+    let rec = runit::status::Status::decode(&st).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((now - rec.since.unix_secs()).abs() < 60, "{rec:?}");
+    assert_eq!(st[0], 0x40);
     assert_eq!(
         snapshot(&dir),
         "run | pidfile:true | pid:true paused:0 want:u term:0 state:1"

@@ -135,8 +135,14 @@ pub fn snapshot(dir: &Path) -> String {
         format!("bad status length {}", status.len())
     };
     let pid = fs::read_to_string(dir.join("supervise/pid")).unwrap_or_default();
+    // The pid file and the record name the same process.
+    let agree = status.len() == 20 && {
+        let p = u32::from_le_bytes([status[12], status[13], status[14], status[15]]);
+        (p == 0 && pid.is_empty()) || pid == format!("{p}\n")
+    };
+    let agree = if agree { "" } else { " | PID MISMATCH" };
     format!(
-        "{} | pidfile:{} | {}",
+        "{} | pidfile:{} | {}{agree}",
         stat(dir).trim_end(),
         !pid.is_empty(),
         flags
