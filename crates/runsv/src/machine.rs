@@ -189,17 +189,26 @@ impl Svc {
             Program::Run
         };
         self.once = false;
-        // Without a process, retry a second later.
+        // Without a process, `run` is retried a second later, and a
+        // `finish` counts as done.
         self.ready_at = mono + THROTTLE_MS;
-        if let Some(pid) = fx.spawn(program) {
-            self.pid = pid;
-            if program == Program::Run {
-                self.state = RunState::Run;
-                self.since = tai;
-                self.last_start = mono;
+        match fx.spawn(program) {
+            Some(pid) => {
+                self.pid = pid;
+                if program == Program::Run {
+                    self.state = RunState::Run;
+                    self.since = tai;
+                    self.last_start = mono;
+                }
+                self.paused = false;
+                fx.publish(self);
             }
-            self.paused = false;
-            fx.publish(self);
+            None if self.state == RunState::Finish => {
+                self.state = RunState::Down;
+                self.since = tai;
+                fx.publish(self);
+            }
+            None => {}
         }
         true
     }
@@ -650,6 +659,39 @@ mod tests {
         assert!(fx.log.is_empty(), "{:?}", fx.log);
         assert_eq!(s.stat(), "down\n");
         assert_eq!(s.pid, 102);
+    }
+
+    #[test]
+    fn failed_forks_retry_run_later_and_skip_finish() {
+        struct NoFork(Fake);
+        impl Effects for NoFork {
+            fn now(&self) -> (Tai64n, u64) {
+                self.0.now()
+            }
+            fn custom(&mut self, c: u8) -> bool {
+                self.0.custom(c)
+            }
+            fn kill(&mut self, pid: i32, sig: i32) {
+                self.0.kill(pid, sig)
+            }
+            fn spawn(&mut self, _: Program) -> Option<i32> {
+                None
+            }
+            fn has_finish(&self) -> bool {
+                true
+            }
+            fn publish(&mut self, svc: &Svc) {
+                self.0.publish(svc)
+            }
+        }
+        let mut fx = NoFork(Fake::default());
+        let mut s = Svc::new(Want::Up, false, fx.now().0);
+        assert!(s.start_if_due(&mut fx));
+        assert_eq!(s.pid, 0);
+        assert!(!s.start_if_due(&mut fx));
+        s.state = RunState::Finish;
+        assert!(s.start_if_due(&mut fx));
+        assert_eq!(s.state, RunState::Down);
     }
 
     #[test]
