@@ -130,12 +130,26 @@ mod tests {
     fn utc_breakdown() {
         assert_eq!(
             Utc::from_unix(0),
-            Utc { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0 }
+            Utc {
+                year: 1970,
+                month: 1,
+                day: 1,
+                hour: 0,
+                minute: 0,
+                second: 0
+            }
         );
         // 2000-02-29 12:34:56
         assert_eq!(
             Utc::from_unix(951_827_696),
-            Utc { year: 2000, month: 2, day: 29, hour: 12, minute: 34, second: 56 }
+            Utc {
+                year: 2000,
+                month: 2,
+                day: 29,
+                hour: 12,
+                minute: 34,
+                second: 56
+            }
         );
         // 2026-11-26 02:16:20
         let u = Utc::from_unix(1_795_659_380);

@@ -187,7 +187,9 @@ pub fn mask_pids_and_times(s: &str) -> String {
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
             }
-            if i < b.len() && b[i] == b's' && (i + 1 == b.len() || !b[i + 1].is_ascii_alphanumeric())
+            if i < b.len()
+                && b[i] == b's'
+                && (i + 1 == b.len() || !b[i + 1].is_ascii_alphanumeric())
             {
                 out.push_str("Ns");
                 i += 1;

@@ -31,7 +31,8 @@ pub fn connect_unix(fd: RawFd, path: &Path) -> io::Result<()> {
     unix_addr_call(fd, path, libc::connect)
 }
 
-type AddrCall = unsafe extern "C" fn(libc::c_int, *const libc::sockaddr, libc::socklen_t) -> libc::c_int;
+type AddrCall =
+    unsafe extern "C" fn(libc::c_int, *const libc::sockaddr, libc::socklen_t) -> libc::c_int;
 
 fn unix_addr_call(fd: RawFd, path: &Path, call: AddrCall) -> io::Result<()> {
     // SAFETY: an all-zero sockaddr_un is valid.
@@ -179,7 +180,8 @@ impl DgramBatch {
         let msg = &self.data[start..start + len];
         let a = &self.addrs[i];
         let is_inet = a.sin_family == libc::AF_INET as libc::sa_family_t
-            && self.hdrs[i].msg_hdr.msg_namelen as usize >= std::mem::size_of::<libc::sockaddr_in>();
+            && self.hdrs[i].msg_hdr.msg_namelen as usize
+                >= std::mem::size_of::<libc::sockaddr_in>();
         let ip = is_inet.then(|| Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)));
         Some((msg, ip))
     }

@@ -28,7 +28,9 @@ impl Inotify {
         // SAFETY: inotify_init1 takes no pointers.
         let fd = cvt(unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) })?;
         // SAFETY: fd was just created and is ours.
-        Ok(Inotify { fd: unsafe { OwnedFd::from_raw_fd(fd) } })
+        Ok(Inotify {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
     }
 
     pub fn add_watch(&self, path: &Path, mask: u32) -> io::Result<i32> {
@@ -86,9 +88,8 @@ impl Inotify {
             while off + HDR <= n {
                 let wd = i32::from_ne_bytes(buf[off..off + 4].try_into().unwrap_or([0; 4]));
                 let mask = u32::from_ne_bytes(buf[off + 4..off + 8].try_into().unwrap_or([0; 4]));
-                let len =
-                    u32::from_ne_bytes(buf[off + 12..off + 16].try_into().unwrap_or([0; 4]))
-                        as usize;
+                let len = u32::from_ne_bytes(buf[off + 12..off + 16].try_into().unwrap_or([0; 4]))
+                    as usize;
                 let end = (off + HDR + len).min(n);
                 let raw = &buf[off + HDR..end];
                 let name = raw.split(|&b| b == 0).next().unwrap_or(&[]).to_vec();

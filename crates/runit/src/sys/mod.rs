@@ -11,9 +11,9 @@ mod inotify;
 mod launch;
 mod power;
 mod process;
-mod seek;
-mod proctitle;
 pub mod procstate;
+mod proctitle;
+mod seek;
 mod signals;
 mod writeback;
 
@@ -25,8 +25,8 @@ pub use inotify::*;
 pub use launch::*;
 pub use power::*;
 pub use process::*;
-pub use seek::*;
 pub use proctitle::*;
+pub use seek::*;
 pub use signals::*;
 pub use writeback::*;
 
@@ -43,7 +43,10 @@ pub(crate) fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
 
 /// The wall clock as (Unix seconds, nanoseconds).
 pub fn realtime() -> (i64, u32) {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: ts is a valid, writable timespec; CLOCK_REALTIME always exists.
     unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
     (ts.tv_sec, ts.tv_nsec as u32)
@@ -53,7 +56,11 @@ pub fn realtime() -> (i64, u32) {
 pub use libc::pollfd as PollFd;
 
 pub fn pollfd(fd: std::os::fd::RawFd, events: i16) -> PollFd {
-    PollFd { fd, events, revents: 0 }
+    PollFd {
+        fd,
+        events,
+        revents: 0,
+    }
 }
 
 pub const POLLIN: i16 = libc::POLLIN;

@@ -55,7 +55,10 @@ impl SelfPipe {
         for &sig in signals {
             catch(sig)?;
         }
-        Ok(SelfPipe { read, _write: write })
+        Ok(SelfPipe {
+            read,
+            _write: write,
+        })
     }
 
     pub fn fd(&self) -> RawFd {
@@ -92,7 +95,11 @@ fn set_handler(sig: i32, handler: libc::sighandler_t, flags: i32) -> io::Result<
 
 /// Routes `sig` to the self-pipe (SA_RESTART, so plain syscalls resume).
 pub fn catch(sig: i32) -> io::Result<()> {
-    set_handler(sig, note_signal as *const () as libc::sighandler_t, libc::SA_RESTART)
+    set_handler(
+        sig,
+        note_signal as *const () as libc::sighandler_t,
+        libc::SA_RESTART,
+    )
 }
 
 /// Restores the default action for `sig`.
@@ -120,6 +127,11 @@ pub fn set_blocked(sigs: &[i32]) -> io::Result<()> {
         for &s in sigs {
             libc::sigaddset(&mut set, s);
         }
-        cvt(libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut())).map(drop)
+        cvt(libc::sigprocmask(
+            libc::SIG_SETMASK,
+            &set,
+            std::ptr::null_mut(),
+        ))
+        .map(drop)
     }
 }
