@@ -43,8 +43,12 @@ pub struct Daemon {
     log: Option<Log>,
     /// (dev, ino, mtime s, mtime ns) of the directory at the last scan.
     seen: Option<(u64, u64, i64, i64)>,
-    /// Look at the whole directory at the next turn, whatever its stamp.
-    check: bool,
+    /// Look at the whole directory at the next turn (inotify saw the
+    /// directory or a link to it change, SIGALRM, start-up).
+    rescan_now: bool,
+    /// Look at the whole directory at the next check, whatever its stamp
+    /// (the last look failed).
+    owed: bool,
     next_check: Instant,
 }
 
@@ -64,7 +68,8 @@ impl Daemon {
             watcher: None,
             log: None,
             seen: None,
-            check: true,
+            rescan_now: true,
+            owed: false,
             next_check: Instant::now(),
         }
     }
@@ -244,21 +249,22 @@ impl Daemon {
             }
             Ok(st) => {
                 let stamp = (st.dev(), st.ino(), st.mtime(), st.mtime_nsec());
-                if self.check || self.seen != Some(stamp) {
+                if self.rescan_now || self.owed || self.seen != Some(stamp) {
                     self.full_scan()
                 } else {
                     true
                 }
             }
         };
-        self.check = !ok;
+        self.rescan_now = false;
+        self.owed = !ok;
         self.next_check = Instant::now() + if ok { CHECK_EVERY } else { RETRY_EVERY };
     }
 
     /// Debian's forced rescan (SIGALRM): look at everything now, then
     /// leave a TAI64N stamp in `DIR/.forced-rescan` to say it was done.
     fn forced_rescan(&mut self) {
-        self.check = true;
+        self.rescan_now = true;
         self.periodic_check();
         let mut stamp = [0u8; 25];
         Tai64n::now().format_hex(&mut stamp);
@@ -284,7 +290,7 @@ impl Daemon {
         let mut batch = Vec::new();
         for c in changes {
             match c {
-                Change::Everything => self.check = true,
+                Change::Everything => self.rescan_now = true,
                 Change::Entry(name) => {
                     let key = self.key_of(&name);
                     batch.push((name, key));
@@ -324,7 +330,7 @@ impl Daemon {
         loop {
             self.reap();
             let now = Instant::now();
-            if self.check || now >= self.next_check {
+            if self.rescan_now || now >= self.next_check {
                 self.periodic_check();
             }
             let due = self.registry.due(Instant::now());

@@ -252,14 +252,15 @@ fn same_forced_rescan_stamp_on_sigalrm() {
         let sv = t.join(&format!("{tag}/sv"));
         fs::create_dir_all(&sv).unwrap();
         age(&sv);
-        let mut r = start(
+        let r = start(
             which,
             &[sv.to_str().unwrap()],
             t.join(&format!("{tag}.err")),
         );
-        assert!(r.wait_names(&[], LONG));
-        // Give Debian's runsvdir time to set up its handlers.
-        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            wait_until(LONG, || catches(r.pid(), libc::SIGALRM)),
+            "{tag}"
+        );
         r.guard.signal(libc::SIGALRM);
         let stamp = sv.join(".forced-rescan");
         assert!(

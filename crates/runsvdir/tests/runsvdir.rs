@@ -319,7 +319,7 @@ fn sigalrm_forces_a_rescan_and_leaves_a_stamp() {
     let sv = t.join("sv");
     fs::create_dir_all(&sv).unwrap();
     let mut r = start(&sv, &[], &t);
-    assert!(r.wait_names(&[], LONG));
+    assert!(wait_until(LONG, || catches(r.pid(), libc::SIGALRM)));
     r.guard.signal(libc::SIGALRM);
     let stamp = sv.join(".forced-rescan");
     assert!(wait_until(LONG, || fs::read(&stamp).is_ok_and(|s| s.len() == 25)));

@@ -209,3 +209,12 @@ pub fn age(dir: &Path) {
         .expect("touch");
     assert!(st.success());
 }
+
+/// Whether `pid` catches signal `sig` (its handlers are installed).
+pub fn catches(pid: i32, sig: i32) -> bool {
+    let s = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .is_some_and(|m| m & (1 << (sig - 1)) != 0)
+}
