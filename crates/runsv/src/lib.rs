@@ -6,6 +6,7 @@
 //! real processes, signals and FIFOs.
 #![deny(unsafe_code)]
 
+pub mod beyond;
 pub mod machine;
 pub mod runner;
 pub mod supervise;

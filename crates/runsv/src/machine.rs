@@ -47,6 +47,20 @@ pub trait Effects {
     fn has_finish(&self) -> bool;
     /// Writes `supervise/{pid,stat,status}` for the new state.
     fn publish(&mut self, svc: &Svc);
+    /// Milliseconds from `./timeout-kill` or `./timeout-finish` (beyond
+    /// runit; `None` when absent, 0 or unusable: runit's behaviour).
+    fn timeout(&mut self, _t: Timeout) -> Option<u64> {
+        None
+    }
+}
+
+/// The stop timeouts a service directory may set (s6's names, in ms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timeout {
+    /// `timeout-kill`: SIGKILL a `run` still there this long after TERM.
+    Kill,
+    /// `timeout-finish`: SIGKILL a `finish` still running after this long.
+    Finish,
 }
 
 /// One supervised service.
@@ -70,6 +84,9 @@ pub struct Svc {
     pub ready_at: u64,
     /// How the last `run` ended, for `finish`'s arguments.
     pub exit: (i32, i32),
+    /// Monotonic ms at which the current process gets SIGKILL (a stop or
+    /// finish timeout; never set without one).
+    pub kill_at: Option<u64>,
 }
 
 impl Svc {
@@ -86,6 +103,7 @@ impl Svc {
             last_start: 0,
             ready_at: 0,
             exit: (0, 0),
+            kill_at: None,
         }
     }
 
@@ -195,6 +213,10 @@ impl Svc {
         match fx.spawn(program) {
             Some(pid) => {
                 self.pid = pid;
+                self.kill_at = None;
+                if let Program::Finish { .. } = program {
+                    self.kill_at = self.deadline(Timeout::Finish, fx);
+                }
                 if program == Program::Run {
                     self.state = RunState::Run;
                     self.since = tai;
@@ -221,6 +243,7 @@ impl Svc {
         }
         self.pid = 0;
         self.term = false;
+        self.kill_at = None;
         if self.state != RunState::Finish && fx.has_finish() {
             self.exit = finish_args(raw);
             self.state = RunState::Finish;
@@ -257,6 +280,7 @@ impl Svc {
                     // `run` at once, no longer watching the old process.
                     fx.kill(self.pid, libc::SIGTERM);
                     self.pid = 0;
+                    self.kill_at = None;
                     self.ready_at = 0;
                 }
             }
@@ -315,8 +339,12 @@ impl Svc {
     }
 
     /// `d`, `x` and `t`: TERM (unless `control/t` handled it), then for a
-    /// stop also CONT and `control/d` or `control/x`.
+    /// stop also CONT and `control/d` or `control/x`. With `timeout-kill`,
+    /// SIGKILL follows if the process is still there when it expires.
     fn stop(&mut self, fx: &mut impl Effects) {
+        if self.kill_at.is_none() {
+            self.kill_at = self.deadline(Timeout::Kill, fx);
+        }
         if !self.custom(b't', fx) {
             fx.kill(self.pid, libc::SIGTERM);
             self.term = true;
@@ -333,6 +361,24 @@ impl Svc {
 
     fn custom(&self, c: u8, fx: &mut impl Effects) -> bool {
         !self.is_log && fx.custom(c)
+    }
+
+    fn deadline(&self, t: Timeout, fx: &mut impl Effects) -> Option<u64> {
+        let ms = fx.timeout(t)?;
+        Some(fx.now().1.saturating_add(ms))
+    }
+
+    /// Sends SIGKILL once a stop or finish timeout has expired; true if
+    /// it did.
+    pub fn kill_if_due(&mut self, fx: &mut impl Effects) -> bool {
+        match self.kill_at {
+            Some(t) if self.pid != 0 && fx.now().1 >= t => {
+                fx.kill(self.pid, libc::SIGKILL);
+                self.kill_at = None;
+                true
+            }
+            _ => false,
+        }
     }
 }
 
@@ -361,6 +407,8 @@ mod tests {
         custom_ok: Vec<u8>,
         log: Vec<String>,
         published: Vec<String>,
+        /// (timeout-kill, timeout-finish)
+        timeouts: (Option<u64>, Option<u64>),
     }
 
     impl Effects for Fake {
@@ -387,6 +435,12 @@ mod tests {
         }
         fn publish(&mut self, svc: &Svc) {
             self.published.push(svc.stat().trim_end().to_string());
+        }
+        fn timeout(&mut self, t: Timeout) -> Option<u64> {
+            match t {
+                Timeout::Kill => self.timeouts.0,
+                Timeout::Finish => self.timeouts.1,
+            }
         }
     }
 
@@ -692,6 +746,70 @@ mod tests {
         s.state = RunState::Finish;
         assert!(s.start_if_due(&mut fx));
         assert_eq!(s.state, RunState::Down);
+    }
+
+    #[test]
+    fn timeout_kill_sends_sigkill_once_after_term() {
+        let mut fx = Fake {
+            timeouts: (Some(300), None),
+            ..Fake::default()
+        };
+        let mut s = up(&mut fx);
+        assert_eq!(s.kill_at, None);
+        fx.mono = 1000;
+        s.control(b'd', &mut fx);
+        assert_eq!(s.kill_at, Some(1300));
+        // A second down does not push the deadline back.
+        fx.mono = 1200;
+        s.control(b'd', &mut fx);
+        assert_eq!(s.kill_at, Some(1300));
+        fx.log.clear();
+        assert!(!s.kill_if_due(&mut fx));
+        fx.mono = 1300;
+        assert!(s.kill_if_due(&mut fx));
+        assert_eq!(fx.log, ["kill 101 9"]);
+        assert!(!s.kill_if_due(&mut fx));
+        assert!(s.reaped(101, libc::SIGKILL, &mut fx));
+        assert_eq!(s.stat(), "down\n");
+    }
+
+    #[test]
+    fn no_timeout_file_never_kills_and_exit_in_time_disarms() {
+        let mut fx = Fake::default();
+        let mut s = up(&mut fx);
+        s.control(b'd', &mut fx);
+        assert_eq!(s.kill_at, None);
+        fx.mono = 1_000_000;
+        assert!(!s.kill_if_due(&mut fx));
+        let mut fx = Fake {
+            timeouts: (Some(300), None),
+            ..Fake::default()
+        };
+        let mut s = up(&mut fx);
+        s.control(b'd', &mut fx);
+        assert!(s.reaped(101, TERM, &mut fx));
+        assert_eq!(s.kill_at, None);
+    }
+
+    #[test]
+    fn timeout_finish_kills_a_finish_that_hangs() {
+        let mut fx = Fake {
+            finish: true,
+            timeouts: (None, Some(500)),
+            ..Fake::default()
+        };
+        let mut s = up(&mut fx);
+        fx.mono = 2000;
+        s.reaped(101, 0, &mut fx);
+        assert!(s.start_if_due(&mut fx));
+        assert_eq!((s.pid, s.state), (102, RunState::Finish));
+        assert_eq!(s.kill_at, Some(2500));
+        fx.mono = 2600;
+        fx.log.clear();
+        assert!(s.kill_if_due(&mut fx));
+        assert_eq!(fx.log, ["kill 102 9"]);
+        assert!(s.reaped(102, libc::SIGKILL, &mut fx));
+        assert_eq!(s.stat(), "down\n");
     }
 
     #[test]

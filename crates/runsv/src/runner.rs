@@ -3,7 +3,7 @@
 //! event to the [`machine`](crate::machine) of the service or of its log,
 //! and carrying out what the machine asks through the real [`Effects`].
 
-use crate::machine::{Effects, Program, Svc, Want};
+use crate::machine::{Effects, Program, Svc, Timeout, Want};
 use crate::supervise::{self, Supervise};
 use runit::msg;
 use runit::sys::{self, SelfPipe, Spawn};
@@ -185,6 +185,10 @@ impl Runner {
             if let Err(e) = sys::poll(&mut fds, timeout) {
                 msg::warn(&self.ctx.prefix, &["unable to poll: ", msg::io_errstr(&e)]);
             }
+            {
+                let mut fx = self.ctx.effects(main_sv, false);
+                self.main.kill_if_due(&mut fx);
+            }
             let sigs = selfpipe.drain();
             if sigs.contains(libc::SIGCHLD) {
                 while let Some((pid, st)) = sys::reap_any() {
@@ -220,13 +224,18 @@ impl Runner {
         }
     }
 
-    /// Until the earliest throttled start is due; forever if none waits.
+    /// Until the earliest throttled start or stop timeout is due; forever
+    /// if none waits.
     fn timeout_ms(&self) -> i32 {
         let now = self.ctx.t0.elapsed().as_millis() as u64;
         let mut t: Option<u64> = None;
         for s in std::iter::once(&self.main).chain(self.log.as_ref()) {
-            if s.wants_start() {
-                let wait = s.ready_at.saturating_sub(now);
+            let due = [
+                s.wants_start().then_some(s.ready_at),
+                s.kill_at.filter(|_| s.pid != 0),
+            ];
+            for at in due.into_iter().flatten() {
+                let wait = at.saturating_sub(now);
                 t = Some(t.map_or(wait, |x| x.min(wait)));
             }
         }
@@ -333,6 +342,17 @@ impl Effects for SysFx<'_> {
 
     fn publish(&mut self, svc: &Svc) {
         self.sv.publish(self.prefix, svc);
+    }
+
+    fn timeout(&mut self, t: Timeout) -> Option<u64> {
+        if self.is_log {
+            return None;
+        }
+        let name = match t {
+            Timeout::Kill => "timeout-kill",
+            Timeout::Finish => "timeout-finish",
+        };
+        crate::beyond::millis(self.prefix, name)
     }
 }
 

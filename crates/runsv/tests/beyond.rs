@@ -1,0 +1,132 @@
+//! The opt-in files beyond runit, with real processes: each one changes
+//! what `sv` shows as documented, and the same directory without it (or
+//! with an unusable value) behaves as under Debian's runsv.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use testkit::{alive, bin, debian, mask_pids_and_times, run, service, stdout, TempDir};
+
+fn ours() -> PathBuf {
+    bin("runsv")
+}
+
+/// Debian's sv on `dir`, named `svc`: what a user sees, and proof the
+/// record stays runit's.
+fn sv(args: &[&str], dir: &Path) -> (Option<i32>, String) {
+    let o = run(Command::new(debian("usr/bin/sv"))
+        .args(args)
+        .arg("./svc")
+        .current_dir(dir.parent().expect("parent")));
+    (o.status.code(), stdout(&o))
+}
+
+const IGNORES_TERM: &str = "trap '' TERM\nexec sleep 1000";
+
+#[test]
+fn timeout_kill_ends_a_run_that_ignores_term() {
+    let t = TempDir::new("beyond-tk");
+    let dir = service(&t.join("svc"), IGNORES_TERM);
+    fs::write(dir.join("timeout-kill"), "300\n").unwrap();
+    let r = Runsv::start(&ours(), &dir);
+    assert!(testkit::wait_until(LONG, || stat(&dir) == "run\n"));
+    let pid = r.service_pid();
+    let t0 = Instant::now();
+    let (code, out) = sv(&["-w", "10", "down"], &dir);
+    let took = t0.elapsed();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with("ok: down: "), "{out}");
+    // 300 ms and a reap: well under a second when the machine is idle;
+    // the margin is for a loaded test run.
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(!alive(pid));
+    assert_eq!(r.stderr(), "");
+}
+
+#[test]
+fn without_timeout_kill_a_run_ignoring_term_stays_as_under_runit() {
+    let mut seen = Vec::new();
+    for (tag, runsv) in [("ours", ours()), ("debian", debian("usr/bin/runsv"))] {
+        let t = TempDir::new(&format!("beyond-notk-{tag}"));
+        let dir = service(&t.join("svc"), IGNORES_TERM);
+        let r = Runsv::start(&runsv, &dir);
+        assert!(testkit::wait_until(LONG, || stat(&dir) == "run\n"));
+        let (code, out) = sv(&["-w", "1", "down"], &dir);
+        seen.push((code, mask_pids_and_times(&out), snapshot(&dir)));
+        drop(r);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert!(seen[0].1.starts_with("timeout: run: "), "{:?}", seen[0]);
+}
+
+#[test]
+fn unusable_timeout_kill_warns_and_behaves_as_runit() {
+    let t = TempDir::new("beyond-tk-bad");
+    let dir = service(&t.join("svc"), IGNORES_TERM);
+    fs::write(dir.join("timeout-kill"), "soon\n").unwrap();
+    let r = Runsv::start(&ours(), &dir);
+    assert!(testkit::wait_until(LONG, || stat(&dir) == "run\n"));
+    let (code, out) = sv(&["-w", "1", "down"], &dir);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.starts_with("timeout: run: "), "{out}");
+    assert!(out.ends_with(", want down, got TERM\n"), "{out}");
+    assert_eq!(
+        r.stderr(),
+        "runsv svc: warning: ./timeout-kill: not a number, ignored\n"
+    );
+}
+
+#[test]
+fn timeout_finish_kills_a_finish_that_hangs() {
+    let t = TempDir::new("beyond-tf");
+    let dir = service(&t.join("svc"), "exec sleep 1000");
+    testkit::script(&dir.join("finish"), "#!/bin/sh\nexec sleep 1000\n");
+    fs::write(dir.join("timeout-finish"), "300").unwrap();
+    let r = Runsv::start(&ours(), &dir);
+    assert!(testkit::wait_until(LONG, || stat(&dir) == "run\n"));
+    let (code, out) = sv(&["-w", "10", "down"], &dir);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with("ok: down: "), "{out}");
+    assert_eq!(stat(&dir), "down\n");
+    assert_eq!(r.stderr(), "");
+    // Without the file, finish runs on as under runit.
+    fs::remove_file(dir.join("timeout-finish")).unwrap();
+    let (_, out) = sv(&["-w", "10", "up"], &dir);
+    assert!(out.starts_with("ok: run: "), "{out}");
+    let (code, out) = sv(&["-w", "1", "down"], &dir);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.starts_with("timeout: finish: "), "{out}");
+}
+
+#[test]
+fn fifty_services_ignoring_term_shut_down_together() {
+    let t = TempDir::new("beyond-tk50");
+    let dirs: Vec<PathBuf> = (0..50)
+        .map(|i| {
+            let d = service(&t.join(&format!("s{i}")), IGNORES_TERM);
+            fs::write(d.join("timeout-kill"), "300").unwrap();
+            d
+        })
+        .collect();
+    let mut all: Vec<Runsv> = dirs.iter().map(|d| Runsv::start(&ours(), d)).collect();
+    for d in &dirs {
+        assert!(testkit::wait_until(LONG, || stat(d) == "run\n"));
+    }
+    let pids: Vec<i32> = all.iter().map(|r| r.service_pid()).collect();
+    let t0 = Instant::now();
+    for r in &all {
+        r.control("x");
+    }
+    for r in &mut all {
+        assert_eq!(r.wait_exit(), Some(0));
+    }
+    let took = t0.elapsed();
+    // Under 2 s on an idle machine (bench/runsv-timeouts.sh); generous
+    // here because other tests share the CPUs.
+    assert!(took < Duration::from_secs(6), "{took:?}");
+    assert!(pids.iter().all(|&p| !alive(p)));
+}
