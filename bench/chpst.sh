@@ -16,9 +16,9 @@ ROUNDS=${ROUNDS:-3}
 ./scripts/fetch-debian >/dev/null
 command -v hyperfine >/dev/null || apt-get install -y hyperfine >/dev/null 2>&1 ||
     { apt-get update >/dev/null && apt-get install -y hyperfine >/dev/null; }
-cargo build --release -p chpst >/dev/null 2>&1
+./scripts/build-release
 
-OURS=$PWD/target/release/chpst
+OURS=$PWD/target/dist/chpst
 DEBIAN=$PWD/.debian/root/usr/bin/chpst
 TRUE=$(command -v true)
 work=$(mktemp -d /tmp/chpst-bench.XXXXXX)

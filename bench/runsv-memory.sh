@@ -3,23 +3,18 @@
 # once with our runsv and once with Debian's, in one run. Reads Pss and
 # Private_Dirty (plus Private_Clean) of every runsv from
 # /proc/PID/smaps_rollup, averages them and prints both side by side with
-# the ratio ours/Debian's. A third column shows our runsv linked statically
-# (glibc, crt-static, non-PIE), built into its own target directory: that
-# is what brings it below Debian's.
+# the ratio ours/Debian's. Ours is the runsv as installed
+# (scripts/build-release: static-pie).
 #
 # usage: bench/runsv-memory.sh [N]   (N services per implementation, 100)
 set -euo pipefail
 
 N=${1:-100}
 root=$(cd "$(dirname "$0")/.." && pwd)
-ours=$root/target/release/runsv
+ours=$root/target/dist/runsv
 theirs=${RUNIT_DEBIAN_ROOT:-$root/.debian/root}/usr/bin/runsv
 
-(cd "$root" && cargo build --release -q -p runsv)
-static_dir=$root/target/static
-(cd "$root" && RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" \
-  cargo build --release -q -p runsv --target-dir "$static_dir")
-ours_static=$static_dir/release/runsv
+(cd "$root" && ./scripts/build-release)
 # Freshly written pages in the page cache count as dirty in smaps.
 sync
 if [ ! -x "$theirs" ]; then
@@ -73,21 +68,19 @@ measure() {
 }
 
 start ours "$ours"
-start static "$ours_static"
 start debian "$theirs"
 sleep 1
 read -r o_pss o_pd o_pc < <(measure ours)
-read -r s_pss s_pd s_pc < <(measure static)
 read -r d_pss d_pd d_pc < <(measure debian)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else print "n/a"}'; }
 printf 'runsv memory, average over %d services each (kB, /proc/PID/smaps_rollup)\n' "$N"
-printf '%-14s %8s %8s %8s %8s %8s\n' metric ours static debian ours/deb static/deb
+printf '%-14s %8s %8s %8s\n' metric ours debian ours/deb
 for m in Pss Private_Dirty Private_Clean; do
   case $m in
-    Pss) o=$o_pss s=$s_pss d=$d_pss ;;
-    Private_Dirty) o=$o_pd s=$s_pd d=$d_pd ;;
-    Private_Clean) o=$o_pc s=$s_pc d=$d_pc ;;
+    Pss) o=$o_pss d=$d_pss ;;
+    Private_Dirty) o=$o_pd d=$d_pd ;;
+    Private_Clean) o=$o_pc d=$d_pc ;;
   esac
-  printf '%-14s %8s %8s %8s %8s %8s\n' "$m" "$o" "$s" "$d" "$(ratio "$o" "$d")" "$(ratio "$s" "$d")"
+  printf '%-14s %8s %8s %8s\n' "$m" "$o" "$d" "$(ratio "$o" "$d")"
 done

@@ -13,10 +13,10 @@ ROUNDS=${ROUNDS:-7}
 SERVICES=${SERVICES:-100}
 
 ./scripts/fetch-debian >/dev/null
-cargo build --release -p init >/dev/null 2>&1
+./scripts/build-release
 
 DEB=$PWD/.debian/root
-OURS=$PWD/target/release/runit
+OURS=$PWD/target/dist/runit
 DEBIAN=$DEB/sbin/runit
 work=$(mktemp -d /tmp/shutdown-bench.XXXXXX)
 # Debian's runsvdir, runsv and sv, inside the namespace and out.

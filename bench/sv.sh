@@ -13,14 +13,8 @@ RUNS=${1:-1000}
 CYCLES=${CYCLES:-10}
 
 ./scripts/fetch-debian >/dev/null
-cargo build --release -p sv >/dev/null 2>&1 || cargo build --release -p sv
-OURS=$PWD/target/release/sv
-# The same sv linked statically (glibc's static libc, no libgcc_s): Rust's
-# dynamic start-up costs about 0.2 ms more than a C program's; shown for
-# comparison only, the workspace builds dynamically.
-CARGO_TARGET_DIR=$PWD/target/static-bench RUSTFLAGS="-C target-feature=+crt-static" \
-    cargo build --release -p sv >/dev/null 2>&1 || true
-STATIC=$PWD/target/static-bench/release/sv
+./scripts/build-release
+OURS=$PWD/target/dist/sv
 THEIRS=$PWD/.debian/root/usr/bin/sv
 RUNSV=$PWD/.debian/root/usr/bin/runsv
 if ! command -v hyperfine >/dev/null 2>&1; then
@@ -63,10 +57,6 @@ echo "   Debian: $("$THEIRS" status svc)"
 if command -v hyperfine >/dev/null 2>&1; then
     hyperfine -N --warmup 50 --runs "$RUNS" --export-json "$tmp/h.json" \
         "$OURS status svc" "$THEIRS status svc" >/dev/null 2>&1 || true
-    if [ -x "$STATIC" ]; then
-        hyperfine -N --warmup 50 --runs "$RUNS" --export-json "$tmp/hs.json" \
-            "$STATIC status svc" >/dev/null 2>&1 || true
-    fi
     if [ -s "$tmp/h.json" ]; then
         for stat in mean median min; do
             read -r h_ours h_theirs < <(awk -v k="\"$stat\":" '
@@ -74,11 +64,6 @@ if command -v hyperfine >/dev/null 2>&1; then
                 END { printf "%.0f %.0f\n", m[0], m[1] }' "$tmp/h.json")
             printf '   hyperfine %-6s:  ours %6s us   Debian %6s us   ratio %s\n' \
                 "$stat" "$h_ours" "$h_theirs" "$(ratio "$h_ours" "$h_theirs")"
-            if [ -s "$tmp/hs.json" ]; then
-                h_static=$(awk -v k="\"$stat\":" '$1 == k { gsub(/[",]/, ""); printf "%.0f", $2 * 1e6; exit }' "$tmp/hs.json")
-                printf '   hyperfine %-6s:  ours, static   %6s us                     ratio %s\n' \
-                    "$stat" "$h_static" "$(ratio "$h_static" "$h_theirs")"
-            fi
         done
     fi
 fi

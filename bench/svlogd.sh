@@ -14,9 +14,9 @@ command -v s6-log >/dev/null || apt-get install -y s6 >/dev/null 2>&1 ||
     { apt-get update >/dev/null && apt-get install -y s6 >/dev/null; }
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
 command -v bc >/dev/null || apt-get install -y bc >/dev/null
-cargo build --release -p svlogd >/dev/null 2>&1
+./scripts/build-release
 
-OURS=$PWD/target/release/svlogd
+OURS=$PWD/target/dist/svlogd
 DEBIAN=$PWD/.debian/root/usr/bin/svlogd
 work=$(mktemp -d /tmp/svlogd-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
