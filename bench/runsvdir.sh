@@ -44,7 +44,7 @@ cleanup() {
 trap cleanup EXIT
 
 now() { echo "${EPOCHREALTIME/./}"; } # microseconds
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3gx", a / b; else print "n/a" }'; }
 pct() { # pct P file-of-numbers
     sort -n "$2" | awk -v p="$1" '{ v[NR] = $1 } END { i = int((NR - 1) * p / 100 + 0.5) + 1; print v[i] }'
 }
