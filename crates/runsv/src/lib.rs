@@ -8,5 +8,6 @@
 
 pub mod beyond;
 pub mod machine;
+pub mod readiness;
 pub mod runner;
 pub mod supervise;

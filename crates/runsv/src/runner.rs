@@ -6,6 +6,7 @@
 use crate::machine::{Effects, Program, Svc, Timeout, Want};
 use crate::supervise::{self, Supervise};
 use runit::msg;
+use runit::status::RunState;
 use runit::sys::{self, SelfPipe, Spawn};
 use runit::tai64n::Tai64n;
 use std::ffi::OsString;
@@ -157,7 +158,7 @@ impl Runner {
                 let mut fx = self.ctx.effects(main_sv, false);
                 self.main.start_if_due(&mut fx);
             }
-            if self.main.want == Want::Exit && self.main.state == runit::status::RunState::Down {
+            if self.main.want == Want::Exit && self.main.state == RunState::Down {
                 match self.log.as_mut() {
                     None => return 0,
                     Some(log) if log.pid == 0 => return 0,
@@ -174,6 +175,8 @@ impl Runner {
                 }
             }
             let timeout = self.timeout_ms();
+            // Readiness descriptors are -1 (ignored) unless opted in.
+            let [ready_pipe, ready_sock] = main_sv.readiness.fds();
             let mut fds = [
                 sys::pollfd(selfpipe.fd(), sys::POLLIN),
                 sys::pollfd(main_sv.control.as_raw_fd(), sys::POLLIN),
@@ -181,9 +184,15 @@ impl Runner {
                     log_sv.as_ref().map_or(-1, |s| s.control.as_raw_fd()),
                     sys::POLLIN,
                 ),
+                sys::pollfd(ready_pipe, sys::POLLIN),
+                sys::pollfd(ready_sock, sys::POLLIN),
             ];
             if let Err(e) = sys::poll(&mut fds, timeout) {
                 msg::warn(&self.ctx.prefix, &["unable to poll: ", msg::io_errstr(&e)]);
+            }
+            if fds[3..].iter().any(|f| f.revents != 0) {
+                let running = self.main.pid != 0 && self.main.state == RunState::Run;
+                main_sv.readiness.on_input(&self.ctx.prefix, running);
             }
             {
                 let mut fx = self.ctx.effects(main_sv, false);
@@ -194,6 +203,7 @@ impl Runner {
                 while let Some((pid, st)) = sys::reap_any() {
                     let mut fx = self.ctx.effects(main_sv, false);
                     if self.main.reaped(pid, st.0, &mut fx) {
+                        main_sv.readiness.after_run();
                         continue;
                     }
                     if let (Some(log), Some(sv)) = (self.log.as_mut(), log_sv.as_deref_mut()) {
@@ -256,13 +266,18 @@ struct SysFx<'a> {
 impl SysFx<'_> {
     /// Starts a program, reporting runit's "unable to start" when exec
     /// fails (the child has then exited 111, and is reaped as usual).
-    fn start(&self, spawn: Spawn, what: &str) -> Option<i32> {
+    /// `extra` is placed after stdin/stdout, so it cannot clobber the log
+    /// pipe before that is in place.
+    fn start(&self, spawn: Spawn, what: &str, extra: Option<(RawFd, RawFd)>) -> Option<i32> {
         let spawn = spawn.reset_signals(&CAUGHT);
-        let spawn = match (self.is_log, self.pipe_r, self.pipe_w) {
+        let mut spawn = match (self.is_log, self.pipe_r, self.pipe_w) {
             (true, Some(r), _) => spawn.fd(r, 0),
             (false, _, Some(w)) => spawn.fd(w, 1),
             _ => spawn,
         };
+        if let Some((src, dst)) = extra {
+            spawn = spawn.fd(src, dst);
+        }
         match spawn.spawn() {
             Ok(s) => {
                 if let Some(e) = s.exec_error {
@@ -321,17 +336,28 @@ impl Effects for SysFx<'_> {
     fn spawn(&mut self, p: Program) -> Option<i32> {
         match p {
             // The logger runs in log/; runit names it "log/./run".
-            Program::Run if self.is_log => {
-                self.start(Spawn::new("./run").dir(Path::new("./log")), "log/./run")
+            Program::Run if self.is_log => self.start(
+                Spawn::new("./run").dir(Path::new("./log")),
+                "log/./run",
+                None,
+            ),
+            Program::Run => {
+                let prep = self.sv.readiness.before_run(self.prefix);
+                let mut spawn = Spawn::new("./run");
+                if let Some(entry) = prep.env {
+                    spawn = spawn.env(env_with(entry));
+                }
+                let extra = prep.fd.as_ref().map(|(w, n)| (w.as_raw_fd(), *n));
+                // The write end is closed here once the child has its copy.
+                self.start(spawn, "./run", extra)
             }
-            Program::Run => self.start(Spawn::new("./run"), "./run"),
             Program::Finish { code, low } => {
                 let mut b1 = [0u8; 12];
                 let mut b2 = [0u8; 12];
                 let spawn = Spawn::new("./finish")
                     .arg(int_text(code, &mut b1))
                     .arg(int_text(low, &mut b2));
-                self.start(spawn, "./finish")
+                self.start(spawn, "./finish", None)
             }
         }
     }
@@ -354,6 +380,24 @@ impl Effects for SysFx<'_> {
         };
         crate::beyond::millis(self.prefix, name)
     }
+}
+
+/// runsv's environment with `entry` (`KEY=value`) set in place of any
+/// inherited value of that key.
+fn env_with(entry: Vec<u8>) -> Vec<Vec<u8>> {
+    let key_len = entry.iter().position(|&b| b == b'=').unwrap_or(entry.len());
+    let key = &entry[..key_len];
+    let mut out: Vec<Vec<u8>> = std::env::vars_os()
+        .filter(|(k, _)| k.as_encoded_bytes() != key)
+        .map(|(k, v)| {
+            let mut e = k.as_encoded_bytes().to_vec();
+            e.push(b'=');
+            e.extend_from_slice(v.as_encoded_bytes());
+            e
+        })
+        .collect();
+    out.push(entry);
+    out
 }
 
 /// A small signed decimal, formatted on the stack.

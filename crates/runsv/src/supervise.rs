@@ -4,6 +4,7 @@
 //! publishing `pid`, `stat` and `status` atomically (`X.new` + rename).
 
 use crate::machine::Svc;
+use crate::readiness::Readiness;
 use runit::msg;
 use runit::sys;
 use std::fs::{File, OpenOptions};
@@ -55,6 +56,8 @@ pub struct Supervise {
     ok: Option<File>,
     /// The pid last written to `pid`, which is rewritten only on change.
     last_pid: Option<i32>,
+    /// Readiness channels (opt-in, main service only).
+    pub readiness: Readiness,
 }
 
 /// Creates the directory (or the target of a dangling `supervise` symlink)
@@ -97,6 +100,7 @@ pub fn lock(prefix: &str, names: &'static Names, wait: bool) -> Supervise {
         _control_w: control_w,
         ok: None,
         last_pid: None,
+        readiness: Readiness::default(),
     }
 }
 

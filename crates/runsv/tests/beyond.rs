@@ -130,3 +130,122 @@ fn fifty_services_ignoring_term_shut_down_together() {
     assert!(took < Duration::from_secs(6), "{took:?}");
     assert!(pids.iter().all(|&p| !alive(p)));
 }
+
+fn ready_stamp(dir: &Path) -> bool {
+    fs::read(dir.join("supervise/ready")).is_ok_and(|b| b.len() == 12 && b[0] == 0x40)
+}
+
+/// A readiness service under our runsv: the record stays runit's, so
+/// Debian's sv prints exactly runit's line for it.
+#[test]
+fn notification_fd_writes_ready_stamp_and_keeps_the_record() {
+    let t = TempDir::new("beyond-nfd");
+    let dir = service(&t.join("svc"), "echo >&4\nexec sleep 1000");
+    fs::write(dir.join("notification-fd"), "4").unwrap();
+    let r = Runsv::start(&ours(), &dir);
+    assert!(testkit::wait_until(LONG, || ready_stamp(&dir)));
+    let (code, out) = sv(&["status"], &dir);
+    assert_eq!(
+        (code, mask_pids_and_times(&out)),
+        (Some(0), "run: ./svc: (pid P) Ns\n".to_string())
+    );
+    assert_eq!(
+        snapshot(&dir),
+        "run | pidfile:true | pid:true paused:0 want:u term:0 state:1"
+    );
+    // A restart forgets the old run's readiness.
+    let old = fs::read(dir.join("supervise/ready")).unwrap();
+    let (_, out) = sv(&["-w", "10", "restart"], &dir);
+    assert!(out.starts_with("ok: run: "), "{out}");
+    assert!(testkit::wait_until(LONG, || ready_stamp(&dir)
+        && fs::read(dir.join("supervise/ready")).unwrap() != old));
+    assert_eq!(r.stderr(), "");
+}
+
+#[test]
+fn unusable_notification_fds_warn_and_supervise_as_runit() {
+    for (value, warning) in [
+        (
+            "three",
+            "runsv svc: warning: ./notification-fd: not a number, ignored\n",
+        ),
+        (
+            "1",
+            "runsv svc: warning: ./notification-fd: descriptor already taken, ignored\n",
+        ),
+    ] {
+        let t = TempDir::new("beyond-nfd-bad");
+        let dir = service(&t.join("svc"), "exec sleep 1000");
+        fs::write(dir.join("notification-fd"), value).unwrap();
+        let r = Runsv::start(&ours(), &dir);
+        assert!(testkit::wait_until(LONG, || stat(&dir) == "run\n"));
+        let (code, out) = sv(&["-w", "10", "restart"], &dir);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(testkit::wait_until(LONG, || r
+            .stderr()
+            .matches(warning)
+            .count()
+            == 2));
+        assert!(!dir.join("supervise/ready").exists());
+    }
+}
+
+#[test]
+fn closing_without_writing_and_writing_twice_are_reported() {
+    let t = TempDir::new("beyond-nfd-close");
+    let dir = service(&t.join("svc"), "exec 3>&-\nexec sleep 1000");
+    fs::write(dir.join("notification-fd"), "3").unwrap();
+    let r = Runsv::start(&ours(), &dir);
+    assert!(testkit::wait_until(LONG, || {
+        r.stderr() == "runsv svc: warning: ./run closed its notification-fd without being ready\n"
+    }));
+    assert_eq!(stat(&dir), "run\n");
+    assert!(!dir.join("supervise/ready").exists());
+
+    let t = TempDir::new("beyond-nfd-twice");
+    let dir = service(
+        &t.join("svc"),
+        "echo >&3\nsleep 0.2\necho again >&3\necho and again >&3\nexec sleep 1000",
+    );
+    fs::write(dir.join("notification-fd"), "3").unwrap();
+    let r = Runsv::start(&ours(), &dir);
+    assert!(testkit::wait_until(LONG, || {
+        r.stderr() == "runsv svc: warning: ./run wrote readiness more than once, ignored\n"
+    }));
+    assert!(ready_stamp(&dir));
+    // Still the same run: the extra lines did not kill it (no SIGPIPE).
+    let pid = r.service_pid();
+    assert!(alive(pid));
+    assert_eq!(stat(&dir), "run\n");
+}
+
+#[test]
+fn notify_socket_is_named_for_run_and_ready_is_stamped() {
+    let t = TempDir::new("beyond-sd");
+    let dir = service(&t.join("svc"), "exec sleep 1000");
+    fs::write(dir.join("notify-socket"), "").unwrap();
+    let r = Runsv::start(&ours(), &dir);
+    assert!(testkit::wait_until(LONG, || r.service_pid() > 0));
+    let env = fs::read(format!("/proc/{}/environ", r.service_pid())).unwrap();
+    let sock = env
+        .split(|&b| b == 0)
+        .find_map(|e| e.strip_prefix(b"NOTIFY_SOCKET="))
+        .map(|p| PathBuf::from(String::from_utf8_lossy(p).into_owned()))
+        .expect("NOTIFY_SOCKET");
+    assert_eq!(
+        sock,
+        dir.canonicalize().unwrap().join("supervise/notify.sock")
+    );
+    let c = std::os::unix::net::UnixDatagram::unbound().unwrap();
+    c.send_to(b"STATUS=loading\nREADY=1", &sock).unwrap();
+    assert!(testkit::wait_until(LONG, || ready_stamp(&dir)));
+    assert_eq!(
+        fs::read_to_string(dir.join("supervise/notify")).unwrap(),
+        "loading"
+    );
+    c.send_to(b"STOPPING=1", &sock).unwrap();
+    assert!(testkit::wait_until(LONG, || !dir
+        .join("supervise/ready")
+        .exists()));
+    assert_eq!(r.stderr(), "");
+}

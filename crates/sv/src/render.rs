@@ -57,6 +57,21 @@ pub fn status_line(name: &str, raw: &[u8; STATUS_LEN], normally_down: bool, now:
     s
 }
 
+/// What follows runit's line for a running service that declares
+/// readiness (beyond runit): `, ready 3s` or `, not ready`, then the
+/// service's own `STATUS=` text if it sent one.
+pub fn readiness_suffix(ready: Option<Tai64n>, text: Option<&str>, now: Tai64n) -> String {
+    let mut s = match ready {
+        Some(t) => format!(", ready {}s", t.secs_until(&now)),
+        None => ", not ready".to_string(),
+    };
+    if let Some(t) = text.filter(|t| !t.is_empty()) {
+        s.push_str(", status: ");
+        s.push_str(t);
+    }
+    s
+}
+
 /// Whether a record counts as running for LSB `status` (a pid is set).
 pub fn liveness(raw: &[u8; STATUS_LEN]) -> Liveness {
     match Status::decode(raw) {
@@ -159,6 +174,18 @@ mod tests {
         for (r, down, want) in cases {
             assert_eq!(line(r, down), want);
         }
+    }
+
+    #[test]
+    fn readiness_suffix_says_since_when_and_the_status_text() {
+        let now = Tai64n::from_unix(NOW, 0);
+        let t = Tai64n::from_unix(NOW - 3, 9);
+        assert_eq!(readiness_suffix(Some(t), None, now), ", ready 3s");
+        assert_eq!(readiness_suffix(None, Some(""), now), ", not ready");
+        assert_eq!(
+            readiness_suffix(Some(t), Some("accepting connections"), now),
+            ", ready 3s, status: accepting connections"
+        );
     }
 
     #[test]

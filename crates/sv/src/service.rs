@@ -9,7 +9,7 @@
 use crate::exitcode::Outcome;
 use crate::render;
 use runit::msg::io_errstr;
-use runit::status::STATUS_LEN;
+use runit::status::{Status, STATUS_LEN};
 use runit::svdir::{CHECK, CONTROL_FIFO, DOWN, LOG, OK_FIFO, STATUS, SUPERVISE};
 use runit::sys;
 use runit::tai64n::Tai64n;
@@ -18,6 +18,18 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+
+/// Files in the service directory that declare readiness (beyond runit).
+const NOTIFICATION_FD: &str = "notification-fd";
+const NOTIFY_SOCKET: &str = "notify-socket";
+/// runsv's readiness stamp and `STATUS=` text.
+const READY: &str = "supervise/ready";
+const NOTIFY_TEXT: &str = "supervise/notify";
+
+/// A record of a running `run`: state run and a pid.
+fn running(raw: &[u8; STATUS_LEN]) -> bool {
+    raw[19] == 1 && raw[12..16] != [0; 4]
+}
 
 /// Why a service could not be reached, as sv words it.
 #[derive(Debug, PartialEq, Eq)]
@@ -155,9 +167,46 @@ impl Service {
         self.dir.join(DOWN).exists()
     }
 
-    /// The status line for a record of this service.
+    /// The status line for a record of this service: runit's, and for a
+    /// running service that declares readiness, whether it is ready.
     pub fn line(&self, raw: &[u8; STATUS_LEN], now: Tai64n) -> String {
-        render::status_line(&self.name, raw, self.normally_down(), now)
+        let mut line = render::status_line(&self.name, raw, self.normally_down(), now);
+        if self.declares_readiness() && running(raw) {
+            let text = std::fs::read_to_string(self.dir.join(NOTIFY_TEXT)).ok();
+            line += &render::readiness_suffix(self.ready_since(raw), text.as_deref(), now);
+        }
+        line
+    }
+
+    /// Whether the service says when it is ready (beyond runit): it has
+    /// `notification-fd` or `notify-socket`.
+    /// A `notification-fd` counts only when runsv can use it (a decimal
+    /// descriptor from 3 to 1023, as runsv checks); otherwise runsv warns
+    /// and supervises as runit, and so sv reports as runit.
+    pub fn declares_readiness(&self) -> bool {
+        let fd = std::fs::read_to_string(self.dir.join(NOTIFICATION_FD))
+            .ok()
+            .and_then(|t| {
+                let t = t.trim();
+                (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| t.parse::<u32>().ok())
+                    .flatten()
+            });
+        fd.is_some_and(|n| (3..=1023).contains(&n)) || self.dir.join(NOTIFY_SOCKET).exists()
+    }
+
+    /// When the `run` of this record became ready: runsv writes
+    /// `supervise/ready` (TAI64N) once it is, and removes it before each
+    /// start, so a stamp older than the start belongs to an earlier run.
+    pub fn ready_since(&self, raw: &[u8; STATUS_LEN]) -> Option<Tai64n> {
+        if !running(raw) {
+            return None;
+        }
+        let st = Status::decode(raw)?;
+        let bytes = std::fs::read(self.dir.join(READY)).ok()?;
+        let stamp: [u8; 12] = bytes.get(..12)?.try_into().ok()?;
+        let t = Tai64n::unpack(&stamp);
+        (t >= st.since).then_some(t)
     }
 
     /// The `status` command's line (with newline) for this service and its

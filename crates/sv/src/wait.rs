@@ -7,13 +7,18 @@
 //! the moment runsv exits. Every wake-up re-reads the records and applies
 //! the conditions of [`crate::cond`]. Without inotify we fall back to
 //! polling the records every few milliseconds.
+//!
+//! Beyond runit: for a service that declares readiness, being up also
+//! needs runsv's `supervise/ready` stamp for the current run (its
+//! replacement wakes us as `status`'s does), and a run seen up but
+//! unready that goes away is `fail:`.
 
 use crate::command::Control;
 use crate::cond::{self, Verdict};
 use crate::exitcode::{Outcome, Tally};
 use crate::service::{Problem, Service};
 use crate::Out;
-use runit::status::{Status, STATUS_LEN};
+use runit::status::{RunState, Status, STATUS_LEN};
 use runit::sys::{self, Inotify};
 use runit::tai64n::Tai64n;
 use std::fs::File;
@@ -25,8 +30,10 @@ const POLL_FALLBACK: Duration = Duration::from_millis(10);
 const CHECK_RETRY_MIN: Duration = Duration::from_millis(10);
 const CHECK_RETRY_MAX: Duration = Duration::from_millis(250);
 
-/// The file in `supervise/` whose replacement we wait for.
+/// The files in `supervise/` whose replacement we wait for: the record,
+/// and runsv's readiness stamp (beyond runit).
 const STATUS_NAME: &[u8] = b"status";
+const READY_NAME: &[u8] = b"ready";
 
 const WATCH_MASK: u32 =
     sys::IN_MOVED_TO | sys::IN_CLOSE_WRITE | sys::IN_DELETE_SELF | sys::IN_MOVE_SELF;
@@ -40,6 +47,10 @@ pub struct Pending {
     wd: Option<i32>,
     next_check: Option<Instant>,
     check_delay: Duration,
+    /// The service says when it is ready: being up also needs that.
+    readiness: bool,
+    /// The pid seen up but not yet ready; if it goes, that is `fail:`.
+    unready_pid: Option<u32>,
 }
 
 impl Pending {
@@ -47,6 +58,8 @@ impl Pending {
     /// `ok_fd` the descriptor from [`Service::probe`], if already opened.
     pub fn new(svc: Service, before: [u8; STATUS_LEN], ok_fd: Option<File>) -> Pending {
         Pending {
+            readiness: svc.declares_readiness(),
+            unready_pid: None,
             svc,
             before: Status::decode(&before).unwrap_or_default(),
             last: before,
@@ -81,9 +94,21 @@ impl Pending {
         };
         self.last = raw;
         let cur = Status::decode(&raw).unwrap_or_default();
+        if let Some(pid) = self.unready_pid {
+            if cur.pid != pid || cur.state != RunState::Run {
+                let line = format!("fail: {}\n", self.svc.line(&raw, Tai64n::now()));
+                return Some((line, Outcome::Fail));
+            }
+        }
         let done = match cond::verdict(ctl.conditions(), &self.before, &cur) {
             Verdict::NotYet => false,
             Verdict::Done => true,
+            Verdict::DoneIfCheck if self.readiness && self.svc.ready_since(&raw).is_none() => {
+                // Up, not ready yet: ready comes with `supervise/ready`,
+                // which wakes us; dying first is a failure.
+                self.unready_pid = Some(cur.pid);
+                false
+            }
             Verdict::DoneIfCheck => {
                 let now = Instant::now();
                 if self.next_check.is_some_and(|t| now < t) {
@@ -238,7 +263,9 @@ fn sleep_until_relevant(pending: &mut [Pending], ino: Option<&Inotify>, deadline
                     }
                     relevant = true;
                 }
-                relevant |= ev.mask & sys::IN_Q_OVERFLOW != 0 || ev.name == STATUS_NAME;
+                relevant |= ev.mask & sys::IN_Q_OVERFLOW != 0
+                    || ev.name == STATUS_NAME
+                    || ev.name == READY_NAME;
             }
         }
         if relevant {
