@@ -374,3 +374,90 @@ fn a_packages_own_service_directory_is_left_alone() {
     assert!(d.join("etc/sv/ssh/supervise").symlink_metadata().is_err());
     assert!(d.join("etc/sv/cron/run").exists());
 }
+
+/// `install --syslog` into a DESTDIR: socklog's programs at Debian's paths,
+/// socklog-unix and socklog-klog made by our socklog-conf, their log
+/// directories owned by the log account, both linked into the runlevel.
+/// The accounts are resolved on this machine, so the test runs in a
+/// private mount namespace where /etc/passwd and /etc/group are copies
+/// that hold `_runit-log` (the host's files stay untouched).
+#[test]
+fn syslog_install_sets_up_socklog_unix_and_klog() {
+    let bins = snapshot();
+    for prog in ["socklog", "socklog-conf", "socklog-check", "tryto", "uncat"] {
+        fs::copy(testkit::bin(prog), bins.join(prog)).unwrap();
+    }
+    let t = testkit::TempDir::new("dist-syslog");
+    let dest = t.join("root");
+    fs::create_dir_all(&dest).unwrap();
+    let script = r#"
+set -e
+T=$1
+cp /etc/passwd "$T/passwd"; cp /etc/group "$T/group"
+grep -q '^_runit-log:' "$T/passwd" || echo '_runit-log:x:64990:64990::/nonexistent:/usr/sbin/nologin' >>"$T/passwd"
+grep -q '^_runit-log:' "$T/group" || echo '_runit-log:x:64990:' >>"$T/group"
+mount --bind "$T/passwd" /etc/passwd
+mount --bind "$T/group" /etc/group
+"$2" --syslog
+id -u _runit-log
+"#;
+    let o = testkit::run(
+        Command::new("unshare")
+            .args(["-m", "sh", "-c", script, "sh"])
+            .arg(t.path())
+            .arg(dist().join("install"))
+            .env("DESTDIR", &dest)
+            .env("BINDIR", bins.path()),
+    );
+    assert!(
+        o.status.success(),
+        "install --syslog: {}",
+        testkit::stderr(&o)
+    );
+    let log_uid: u32 = testkit::stdout(&o).trim().parse().unwrap();
+
+    for (path, prog) in [
+        ("usr/sbin/socklog", "socklog"),
+        ("usr/sbin/socklog-conf", "socklog-conf"),
+        ("usr/bin/socklog-check", "socklog-check"),
+        ("usr/bin/tryto", "tryto"),
+        ("usr/bin/uncat", "uncat"),
+    ] {
+        assert!(same(&dest.join(path), &bins.join(prog)), "{path}");
+    }
+    for (kind, logdir) in [
+        ("unix", "/var/log/socklog"),
+        ("klog", "/var/log/socklog-klog"),
+    ] {
+        let sv = dest.join(format!("etc/sv/socklog-{kind}"));
+        let run = fs::read_to_string(sv.join("run")).unwrap();
+        assert!(
+            run.contains(&format!("socklog {kind}")) || kind == "klog",
+            "{run}"
+        );
+        assert_eq!(
+            fs::read_link(sv.join("log/main")).unwrap(),
+            Path::new(logdir),
+            "log/main of socklog-{kind} points to the system's log directory"
+        );
+        let logrun = fs::read_to_string(sv.join("log/run")).unwrap();
+        assert!(logrun.contains("svlogd"), "{logrun}");
+        let main = dest.join(&logdir[1..]).join("main");
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            fs::metadata(&main).unwrap().uid(),
+            log_uid,
+            "{}",
+            main.display()
+        );
+        assert_eq!(
+            fs::read_link(dest.join(format!("etc/runit/runsvdir/default/socklog-{kind}"))).unwrap(),
+            Path::new(&format!("/etc/sv/socklog-{kind}"))
+        );
+    }
+    let unix_run = fs::read_to_string(dest.join("etc/sv/socklog-unix/run")).unwrap();
+    assert!(
+        unix_run.contains("chpst -Unobody socklog unix /dev/log"),
+        "{unix_run}"
+    );
+}
