@@ -11,3 +11,4 @@ pub mod machine;
 pub mod readiness;
 pub mod runner;
 pub mod supervise;
+pub mod tree;

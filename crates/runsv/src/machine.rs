@@ -52,6 +52,9 @@ pub trait Effects {
     fn timeout(&mut self, _t: Timeout) -> Option<u64> {
         None
     }
+    /// `run` has gone or is being killed: with `kill-tree` (beyond
+    /// runit), whatever it started is killed too.
+    fn end_tree(&mut self) {}
 }
 
 /// The stop timeouts a service directory may set (s6's names, in ms).
@@ -244,6 +247,10 @@ impl Svc {
         self.pid = 0;
         self.term = false;
         self.kill_at = None;
+        if self.state != RunState::Finish {
+            // Before the record says down, so nothing of it is left then.
+            fx.end_tree();
+        }
         if self.state != RunState::Finish && fx.has_finish() {
             self.exit = finish_args(raw);
             self.state = RunState::Finish;
@@ -374,6 +381,9 @@ impl Svc {
         match self.kill_at {
             Some(t) if self.pid != 0 && fx.now().1 >= t => {
                 fx.kill(self.pid, libc::SIGKILL);
+                if self.state == RunState::Run {
+                    fx.end_tree();
+                }
                 self.kill_at = None;
                 true
             }
@@ -409,6 +419,8 @@ mod tests {
         published: Vec<String>,
         /// (timeout-kill, timeout-finish)
         timeouts: (Option<u64>, Option<u64>),
+        /// Calls of end_tree.
+        trees: u32,
     }
 
     impl Effects for Fake {
@@ -441,6 +453,9 @@ mod tests {
                 Timeout::Kill => self.timeouts.0,
                 Timeout::Finish => self.timeouts.1,
             }
+        }
+        fn end_tree(&mut self) {
+            self.trees += 1;
         }
     }
 
@@ -810,6 +825,25 @@ mod tests {
         assert_eq!(fx.log, ["kill 102 9"]);
         assert!(s.reaped(102, libc::SIGKILL, &mut fx));
         assert_eq!(s.stat(), "down\n");
+    }
+
+    #[test]
+    fn the_tree_ends_with_run_and_at_timeout_kill_not_with_finish() {
+        let mut fx = Fake {
+            finish: true,
+            timeouts: (Some(300), None),
+            ..Fake::default()
+        };
+        let mut s = up(&mut fx);
+        s.control(b'd', &mut fx);
+        fx.mono = 300;
+        assert!(s.kill_if_due(&mut fx));
+        assert_eq!(fx.trees, 1);
+        s.reaped(101, libc::SIGKILL, &mut fx);
+        assert_eq!(fx.trees, 2);
+        assert!(s.start_if_due(&mut fx));
+        s.reaped(102, 0, &mut fx);
+        assert_eq!(fx.trees, 2);
     }
 
     #[test]

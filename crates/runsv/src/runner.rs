@@ -5,6 +5,7 @@
 
 use crate::machine::{Effects, Program, Svc, Timeout, Want};
 use crate::supervise::{self, Supervise};
+use crate::tree::Join;
 use runit::msg;
 use runit::status::RunState;
 use runit::sys::{self, SelfPipe, Spawn};
@@ -160,8 +161,10 @@ impl Runner {
             }
             if self.main.want == Want::Exit && self.main.state == RunState::Down {
                 match self.log.as_mut() {
-                    None => return 0,
-                    Some(log) if log.pid == 0 => return 0,
+                    None | Some(Svc { pid: 0, .. }) => {
+                        main_sv.tree.remove();
+                        return 0;
+                    }
                     Some(log) => {
                         if let Some(p) = self.ctx.pipe.as_mut() {
                             if p.write.take().is_some() {
@@ -347,9 +350,18 @@ impl Effects for SysFx<'_> {
                 if let Some(entry) = prep.env {
                     spawn = spawn.env(env_with(entry));
                 }
+                match self.sv.tree.prepare(self.prefix) {
+                    Some(Join::Cgroup(fd)) => spawn = spawn.join_cgroup(fd),
+                    Some(Join::Pgrp) => spawn = spawn.new_process_group(),
+                    None => {}
+                }
                 let extra = prep.fd.as_ref().map(|(w, n)| (w.as_raw_fd(), *n));
                 // The write end is closed here once the child has its copy.
-                self.start(spawn, "./run", extra)
+                let pid = self.start(spawn, "./run", extra);
+                if let Some(pid) = pid {
+                    self.sv.tree.started(pid);
+                }
+                pid
             }
             Program::Finish { code, low } => {
                 let mut b1 = [0u8; 12];
@@ -368,6 +380,12 @@ impl Effects for SysFx<'_> {
 
     fn publish(&mut self, svc: &Svc) {
         self.sv.publish(self.prefix, svc);
+    }
+
+    fn end_tree(&mut self) {
+        if !self.is_log {
+            self.sv.tree.kill();
+        }
     }
 
     fn timeout(&mut self, t: Timeout) -> Option<u64> {

@@ -5,6 +5,7 @@
 
 use crate::machine::Svc;
 use crate::readiness::Readiness;
+use crate::tree::Tree;
 use runit::msg;
 use runit::sys;
 use std::fs::{File, OpenOptions};
@@ -58,6 +59,8 @@ pub struct Supervise {
     last_pid: Option<i32>,
     /// Readiness channels (opt-in, main service only).
     pub readiness: Readiness,
+    /// `kill-tree` (opt-in, main service only).
+    pub tree: Tree,
 }
 
 /// Creates the directory (or the target of a dangling `supervise` symlink)
@@ -101,6 +104,7 @@ pub fn lock(prefix: &str, names: &'static Names, wait: bool) -> Supervise {
         ok: None,
         last_pid: None,
         readiness: Readiness::default(),
+        tree: Tree::default(),
     }
 }
 

@@ -249,3 +249,180 @@ fn notify_socket_is_named_for_run_and_ready_is_stamped() {
         .exists()));
     assert_eq!(r.stderr(), "");
 }
+
+/// Pids of live processes whose command line is `sleep ARG` (a killed
+/// zombie has an empty command line and does not count).
+fn sleeps(arg: &str) -> Vec<i32> {
+    let want = format!("sleep\0{arg}\0");
+    fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want.as_bytes()))
+        .collect()
+}
+
+fn kill_all(pids: &[i32]) {
+    for &p in pids {
+        let _ = runit::sys::kill(p, libc::SIGKILL);
+    }
+}
+
+/// `run` leaves a background child and a double-forked (setsid) one,
+/// then execs its daemon.
+fn leaves_children(dir: &Path, a: &str, b: &str) -> PathBuf {
+    service(
+        dir,
+        &format!("sleep {a} &\nsetsid sh -c 'sleep {b} & exit 0'\nexec sleep 1000"),
+    )
+}
+
+#[test]
+fn kill_tree_leaves_no_process_behind() {
+    let t = TempDir::new("beyond-kt");
+    let dir = leaves_children(&t.join("svc"), "99917", "99918");
+    fs::write(dir.join("kill-tree"), "").unwrap();
+    let r = Runsv::start(&ours(), &dir);
+    assert!(testkit::wait_until(LONG, || sleeps("99917").len() == 1
+        && sleeps("99918").len() == 1));
+    let cg = fs::read_to_string(dir.join("supervise/cgroup")).unwrap();
+    assert!(cg.contains("/runsv."), "{cg}");
+    let (code, out) = sv(&["-w", "3", "down"], &dir);
+    assert_eq!(code, Some(0), "{out}");
+    // SIGKILL went out before the record said down; give the kernel a
+    // moment to tear the processes down.
+    assert!(testkit::wait_until(Duration::from_secs(2), || sleeps(
+        "99917"
+    )
+    .is_empty()
+        && sleeps("99918").is_empty()));
+    assert_eq!(r.stderr(), "");
+    // Up again, and runsv's exit removes its cgroup.
+    let (_, out) = sv(&["-w", "10", "up"], &dir);
+    assert!(out.starts_with("ok: run: "), "{out}");
+    let mut r = r;
+    r.control("x");
+    assert_eq!(r.wait_exit(), Some(0));
+    assert!(!Path::new(&cg).exists());
+    assert!(testkit::wait_until(Duration::from_secs(2), || sleeps(
+        "99917"
+    )
+    .is_empty()
+        && sleeps("99918").is_empty()));
+}
+
+#[test]
+fn kill_tree_with_timeout_kill_ends_a_tree_that_ignores_term() {
+    let t = TempDir::new("beyond-kt-tk");
+    let dir = service(
+        &t.join("svc"),
+        "trap '' TERM\nsleep 99919 &\nexec sleep 1000",
+    );
+    fs::write(dir.join("kill-tree"), "").unwrap();
+    fs::write(dir.join("timeout-kill"), "300").unwrap();
+    let _r = Runsv::start(&ours(), &dir);
+    assert!(testkit::wait_until(LONG, || sleeps("99919").len() == 1));
+    let (code, out) = sv(&["-w", "10", "down"], &dir);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(testkit::wait_until(Duration::from_secs(2), || sleeps(
+        "99919"
+    )
+    .is_empty()));
+}
+
+#[test]
+fn without_kill_tree_children_stay_as_under_runit() {
+    let mut left = Vec::new();
+    for (runsv, a, b) in [
+        (ours(), "99921", "99922"),
+        (debian("usr/bin/runsv"), "99923", "99924"),
+    ] {
+        let t = TempDir::new("beyond-nokt");
+        let dir = leaves_children(&t.join("svc"), a, b);
+        let r = Runsv::start(&runsv, &dir);
+        assert!(testkit::wait_until(LONG, || sleeps(a).len() == 1 && sleeps(b).len() == 1));
+        let (code, out) = sv(&["-w", "3", "down"], &dir);
+        left.push((
+            code,
+            mask_pids_and_times(&out),
+            sleeps(a).len(),
+            sleeps(b).len(),
+        ));
+        drop(r);
+        kill_all(&sleeps(a));
+        kill_all(&sleeps(b));
+    }
+    assert_eq!(left[0], left[1]);
+    assert_eq!((left[0].2, left[0].3), (1, 1));
+}
+
+/// runsv in a mount namespace where cgroup v2 is absent or read-only.
+fn runsv_in_namespace(dir: &Path, prepare: &str) -> Runsv {
+    let wrapper = dir.parent().unwrap().join("runsv-ns");
+    testkit::script(
+        &wrapper,
+        &format!(
+            "#!/bin/sh\nfor m in $(awk '$9 == \"cgroup2\" {{print $5}}' /proc/self/mountinfo); do {prepare} \"$m\" || exit 99; done\nexec {} \"$@\"\n",
+            ours().display()
+        ),
+    );
+    let unshare = dir.parent().unwrap().join("unshare-runsv");
+    testkit::script(
+        &unshare,
+        &format!(
+            "#!/bin/sh\nexec unshare -m --propagation private {} \"$@\"\n",
+            wrapper.display()
+        ),
+    );
+    Runsv::start(&unshare, dir)
+}
+
+#[test]
+fn without_cgroup_v2_kill_tree_falls_back_to_the_process_group() {
+    let t = TempDir::new("beyond-kt-pgrp");
+    let dir = leaves_children(&t.join("svc"), "99925", "99926");
+    fs::write(dir.join("kill-tree"), "").unwrap();
+    let r = runsv_in_namespace(&dir, "umount");
+    assert!(testkit::wait_until(LONG, || sleeps("99925").len() == 1
+        && sleeps("99926").len() == 1));
+    let (code, out) = sv(&["-w", "3", "down"], &dir);
+    assert_eq!(code, Some(0), "{out}");
+    // The background child shared run's process group; the one that made
+    // a session of its own escaped, as documented.
+    assert!(testkit::wait_until(Duration::from_secs(2), || sleeps(
+        "99925"
+    )
+    .is_empty()));
+    kill_all(&sleeps("99926"));
+    // Once, however often the service starts.
+    let (_, out) = sv(&["-w", "10", "up"], &dir);
+    assert!(out.starts_with("ok: run: "), "{out}");
+    assert_eq!(
+        r.stderr(),
+        "runsv svc: warning: no cgroup v2 mounted; kill-tree uses the process group of ./run\n"
+    );
+    drop(r);
+    kill_all(&sleeps("99925"));
+    kill_all(&sleeps("99926"));
+}
+
+#[test]
+fn a_cgroup_that_cannot_be_made_warns_and_the_service_runs() {
+    let t = TempDir::new("beyond-kt-ro");
+    let dir = service(&t.join("svc"), "sleep 99927 &\nexec sleep 1000");
+    fs::write(dir.join("kill-tree"), "").unwrap();
+    let r = runsv_in_namespace(&dir, "mount -o remount,bind,ro");
+    assert!(testkit::wait_until(LONG, || stat(&dir) == "run\n"));
+    let err = r.stderr();
+    assert!(
+        err.starts_with("runsv svc: warning: unable to create cgroup /")
+            && err
+                .ends_with(": read-only file system; kill-tree uses the process group of ./run\n"),
+        "{err}"
+    );
+    let (code, out) = sv(&["-w", "3", "down"], &dir);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(testkit::wait_until(Duration::from_secs(2), || sleeps(
+        "99927"
+    )
+    .is_empty()));
+}

@@ -72,6 +72,44 @@ pub fn readiness_suffix(ready: Option<Tai64n>, text: Option<&str>, now: Tai64n) 
     s
 }
 
+/// What follows for a running `kill-tree` service in its own cgroup
+/// (beyond runit): the cgroup's CPU time from `cpu.stat`, and its memory
+/// when the memory controller gives `memory.current`.
+pub fn cgroup_suffix(cpu_stat: &str, memory_current: Option<&str>) -> String {
+    let mut s = String::new();
+    let usec = cpu_stat.lines().find_map(|l| {
+        l.strip_prefix("usage_usec ")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    });
+    if let Some(us) = usec {
+        s.push_str(&format!(
+            ", cpu {}.{:02}s",
+            us / 1_000_000,
+            us % 1_000_000 / 10_000
+        ));
+    }
+    if let Some(bytes) = memory_current.and_then(|m| m.trim().parse::<u64>().ok()) {
+        s.push_str(", mem ");
+        s.push_str(&human_bytes(bytes));
+    }
+    s
+}
+
+/// 512B, 12.3K, 4.5M, 1.2G (powers of 1024).
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["K", "M", "G", "T"];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.1}{}", UNITS[u])
+}
+
 /// Whether a record counts as running for LSB `status` (a pid is set).
 pub fn liveness(raw: &[u8; STATUS_LEN]) -> Liveness {
     match Status::decode(raw) {
@@ -186,6 +224,18 @@ mod tests {
             readiness_suffix(Some(t), Some("accepting connections"), now),
             ", ready 3s, status: accepting connections"
         );
+    }
+
+    #[test]
+    fn cgroup_suffix_shows_cpu_and_memory() {
+        let stat = "usage_usec 1234567\nuser_usec 1000000\nsystem_usec 234567\n";
+        assert_eq!(cgroup_suffix(stat, None), ", cpu 1.23s");
+        assert_eq!(
+            cgroup_suffix(stat, Some("13107200\n")),
+            ", cpu 1.23s, mem 12.5M"
+        );
+        assert_eq!(cgroup_suffix("", Some("100")), ", mem 100B");
+        assert_eq!(cgroup_suffix("usage_usec 5000\n", None), ", cpu 0.00s");
     }
 
     #[test]

@@ -25,6 +25,9 @@ const NOTIFY_SOCKET: &str = "notify-socket";
 /// runsv's readiness stamp and `STATUS=` text.
 const READY: &str = "supervise/ready";
 const NOTIFY_TEXT: &str = "supervise/notify";
+/// `kill-tree` services: runsv names their cgroup in `supervise/cgroup`.
+const KILL_TREE: &str = "kill-tree";
+const CGROUP: &str = "supervise/cgroup";
 
 /// A record of a running `run`: state run and a pid.
 fn running(raw: &[u8; STATUS_LEN]) -> bool {
@@ -174,6 +177,14 @@ impl Service {
         if self.declares_readiness() && running(raw) {
             let text = std::fs::read_to_string(self.dir.join(NOTIFY_TEXT)).ok();
             line += &render::readiness_suffix(self.ready_since(raw), text.as_deref(), now);
+        }
+        if running(raw) && self.dir.join(KILL_TREE).exists() {
+            if let Ok(cg) = std::fs::read_to_string(self.dir.join(CGROUP)) {
+                let cg = PathBuf::from(cg.trim_end());
+                let cpu = std::fs::read_to_string(cg.join("cpu.stat")).unwrap_or_default();
+                let mem = std::fs::read_to_string(cg.join("memory.current")).ok();
+                line += &render::cgroup_suffix(&cpu, mem.as_deref());
+            }
         }
         line
     }

@@ -190,3 +190,29 @@ fn readiness_is_a_real_dependency_in_run() {
     let _b = Runsv::start(&our_runsv(), &db);
     assert!(wait_until(LONG, || marker.exists()));
 }
+
+#[test]
+fn kill_tree_status_shows_the_cgroup_cpu_time() {
+    let t = TempDir::new("sv-kt");
+    // Burns a little CPU in a child, so the cgroup's time is not zero.
+    let d = service(
+        &t.join("svc"),
+        "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done\nexec sleep 1000",
+    );
+    fs::write(d.join("kill-tree"), "").unwrap();
+    let _r = Runsv::start(&our_runsv(), &d);
+    let cg = PathBuf::from(fs::read_to_string(d.join("supervise/cgroup")).expect("cgroup"));
+    let has_memory = cg.join("memory.current").exists();
+    let (o, _) = sv(&t, &["status", "svc"]);
+    let line = o.out.trim_end();
+    let (head, cpu) = line.split_once(", cpu ").expect("cpu shown");
+    assert_eq!(testkit::mask_pids_and_times(head), "run: svc: (pid P) Ns");
+    let secs = cpu.split('s').next().unwrap();
+    assert!(secs.parse::<f64>().is_ok(), "{line}");
+    assert_eq!(cpu.contains(", mem "), has_memory, "{line}");
+    // A service without kill-tree: exactly runit's line.
+    let plain = service(&t.join("plain"), "exec sleep 1000");
+    let _p = Runsv::start(&our_runsv(), &plain);
+    let (o, _) = sv(&t, &["status", "plain"]);
+    assert_eq!(o.masked().out, "run: plain: (pid P) Ns\n");
+}

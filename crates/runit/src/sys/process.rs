@@ -69,6 +69,7 @@ pub struct Spawn {
     setsid: bool,
     new_pgrp: bool,
     reset_only: Option<&'static [i32]>,
+    cgroup_procs: Option<RawFd>,
 }
 
 /// A started child; `exec_error` is set when exec failed, in which case the
@@ -99,6 +100,7 @@ impl Spawn {
             setsid: false,
             new_pgrp: false,
             reset_only: None,
+            cgroup_procs: None,
         }
     }
 
@@ -149,6 +151,15 @@ impl Spawn {
     /// The child starts a new process group.
     pub fn new_process_group(mut self) -> Spawn {
         self.new_pgrp = true;
+        self
+    }
+
+    /// The child moves itself into a cgroup before exec by writing `0` to
+    /// `procs_fd`, an open `cgroup.procs`, so that everything it starts
+    /// is in the cgroup from the first instruction. A failed move is
+    /// ignored: the program still runs.
+    pub fn join_cgroup(mut self, procs_fd: RawFd) -> Spawn {
+        self.cgroup_procs = Some(procs_fd);
         self
     }
 
@@ -220,6 +231,9 @@ impl Spawn {
             libc::setsid();
         } else if self.new_pgrp {
             libc::setpgid(0, 0);
+        }
+        if let Some(fd) = self.cgroup_procs {
+            libc::write(fd, b"0".as_ptr().cast(), 1);
         }
         for &(src, dst) in &self.fds {
             if src == dst {
