@@ -200,7 +200,7 @@ fn kill_tree_status_shows_the_cgroup_cpu_time() {
         "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done\nexec sleep 1000",
     );
     fs::write(d.join("kill-tree"), "").unwrap();
-    let _r = Runsv::start(&our_runsv(), &d);
+    let mut r = Runsv::start(&our_runsv(), &d);
     let cg = PathBuf::from(fs::read_to_string(d.join("supervise/cgroup")).expect("cgroup"));
     let has_memory = cg.join("memory.current").exists();
     let (o, _) = sv(&t, &["status", "svc"]);
@@ -215,4 +215,9 @@ fn kill_tree_status_shows_the_cgroup_cpu_time() {
     let _p = Runsv::start(&our_runsv(), &plain);
     let (o, _) = sv(&t, &["status", "plain"]);
     assert_eq!(o.masked().out, "run: plain: (pid P) Ns\n");
+    // runsv leaving removes the cgroup.
+    let (o, _) = sv(&t, &["-w", "10", "exit", "svc"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert!(r.wait_exit());
+    assert!(!cg.exists());
 }
