@@ -426,3 +426,24 @@ fn a_cgroup_that_cannot_be_made_warns_and_the_service_runs() {
     )
     .is_empty()));
 }
+
+/// The readiness service's directory without `notification-fd`: both
+/// runsvs start it alike and sv answers at once, as runit.
+#[test]
+fn without_notification_fd_up_is_runits() {
+    let mut seen = Vec::new();
+    for runsv in [ours(), debian("usr/bin/runsv")] {
+        let t = TempDir::new("beyond-nonfd");
+        let dir = service(&t.join("svc"), "sleep 1.5\necho >&3\nexec sleep 1000");
+        fs::write(dir.join("down"), "").unwrap();
+        let r = Runsv::start(&runsv, &dir);
+        let t0 = Instant::now();
+        let (code, out) = sv(&["-w", "10", "up"], &dir);
+        let quick = t0.elapsed() < Duration::from_millis(1500);
+        seen.push((code, mask_pids_and_times(&out), quick, settle(&dir)));
+        assert!(!dir.join("supervise/ready").exists());
+        drop(r);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0].1, "ok: run: ./svc: (pid P) Ns, normally down\n");
+}
