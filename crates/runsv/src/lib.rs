@@ -4,6 +4,10 @@
 //! [`machine`] is the pure state machine of one service, [`supervise`] the
 //! `supervise/` directory, and [`runner`] the event loop that ties them to
 //! real processes, signals and FIFOs.
+//!
+//! Beyond runit, opted into per service directory (`docs/runsv.md`):
+//! stop timeouts read by [`beyond`], [`readiness`] (`notification-fd`,
+//! `sd_notify`) and [`tree`] (`kill-tree`).
 #![deny(unsafe_code)]
 
 pub mod beyond;

@@ -1,6 +1,6 @@
 //! `kill-tree` (beyond runit): when `run` has gone (or at `timeout-kill`),
 //! nothing it started is left behind. On cgroup v2 each such service runs
-//! in a cgroup of its own, created next to runsv's own cgroup and named
+//! in a cgroup of its own, created below runsv's own cgroup and named
 //! `runsv.PID`; `supervise/cgroup` names it for `sv`. Without cgroup v2,
 //! or when the cgroup cannot be made, `run` starts in a process group of
 //! its own, which is killed instead (a double fork with `setsid` escapes
