@@ -94,11 +94,9 @@ impl Pending {
         };
         self.last = raw;
         let cur = Status::decode(&raw).unwrap_or_default();
-        if let Some(pid) = self.unready_pid {
-            if cur.pid != pid || cur.state != RunState::Run {
-                let line = format!("fail: {}\n", self.svc.line(&raw, Tai64n::now()));
-                return Some((line, Outcome::Fail));
-            }
+        if self.readiness && self.died_unready(ctl.conditions(), &cur) {
+            let line = format!("fail: {}\n", self.svc.line(&raw, Tai64n::now()));
+            return Some((line, Outcome::Fail));
         }
         let done = match cond::verdict(ctl.conditions(), &self.before, &cur) {
             Verdict::NotYet => false,
@@ -126,6 +124,28 @@ impl Pending {
             let line = format!("ok: {}\n", self.svc.line(&raw, Tai64n::now()));
             (line, Outcome::Ok(None))
         })
+    }
+}
+
+impl Pending {
+    /// A service that declares readiness stopped before it was ready: the
+    /// run we saw up but unready has gone, or (for `up` and `check`, where
+    /// no stop is part of the command) one started and ended since the
+    /// command was sent from a stopped state, too fast for us to see it
+    /// up.
+    fn died_unready(&self, conds: &[u8], cur: &Status) -> bool {
+        let up_now = cur.pid != 0 && cur.state == RunState::Run;
+        if let Some(pid) = self.unready_pid {
+            return cur.pid != pid || !up_now;
+        }
+        // Only from nothing running: a process still on its way out (or a
+        // finish) ends with a down record before the new start.
+        let no_stop_asked = !conds.contains(&b't') && !conds.contains(&b'k');
+        no_stop_asked
+            && self.before.pid == 0
+            && cur.wants_up()
+            && !up_now
+            && cur.since > self.before.since
     }
 }
 

@@ -115,6 +115,14 @@ fn dying_before_ready_is_fail() {
     assert_eq!(o.code, 1, "{o:?}");
     assert!(o.out.starts_with("fail: "), "{o:?}");
     assert!(took < Duration::from_secs(10), "{took:?}");
+    // Dying at once, faster than sv can see it up: fail too.
+    let t3 = TempDir::new("sv-rdy-die-fast");
+    let d = fd_service(&t3.join("svc"), "exit 1");
+    let _r3 = Runsv::start(&our_runsv(), &d);
+    let (o, took) = sv(&t3, &["-w", "10", "up", "svc"]);
+    assert_eq!(o.code, 1, "{o:?}");
+    assert!(o.out.starts_with("fail: "), "{o:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
     let t2 = TempDir::new("sv-rdy-die-n");
     let d = notify_service(&t2.join("svc"), "sleep 0.3\nexit 1");
     let _r2 = Runsv::start(&our_runsv(), &d);
