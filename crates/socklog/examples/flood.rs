@@ -1,6 +1,8 @@
 //! Load generator for bench/socklog.sh: `flood SOCKET COUNT SENDERS` sends
 //! COUNT datagrams `<13>bench NNNNNNNN` to the unix socket SOCKET from
-//! SENDERS threads, each its share, as fast as the socket takes them.
+//! SENDERS threads, each its share, as fast as the socket takes them. Each
+//! sender connects its socket once and then sends, as glibc's `syslog(3)`
+//! and `logger(1)` do.
 
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
@@ -22,11 +24,12 @@ fn main() {
             let hi = if s == senders - 1 { count } else { lo + share };
             std::thread::spawn(move || {
                 let sock = UnixDatagram::unbound().expect("socket");
+                sock.connect(&path).expect("connect");
                 let mut msg = Vec::with_capacity(32);
                 for i in lo..hi {
                     msg.clear();
                     write!(msg, "<13>bench {i:08}").expect("format");
-                    sock.send_to(&msg, &path).expect("send");
+                    sock.send(&msg).expect("send");
                 }
             })
         })
