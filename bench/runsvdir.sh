@@ -17,10 +17,9 @@ TRIALS=${1:-20}
 NSVC=${2:-1000}
 
 ./scripts/fetch-debian >/dev/null
-cargo build --release -p runsvdir -p runsv -p sv >/dev/null 2>&1 ||
-    cargo build --release -p runsvdir -p runsv -p sv
+./scripts/build-release
 DEB=$PWD/.debian/root/usr/bin
-REL=$PWD/target/release
+REL=$PWD/target/dist
 SV=$DEB/sv
 
 tmp=$(mktemp -d /tmp/runsvdir-bench.XXXXXX)
@@ -144,7 +143,7 @@ many() { # many NAME RUNSVDIR RUNSV_DIR -> "secs total_pss supervisors_pss"
     stop_tree "$p"
 }
 
-if [ -x "$REL/runsv" ] && ! "$REL/runsv" 2>&1 | grep -q 'not built yet'; then
+if [ -x "$REL/runsv" ]; then
     OUR_RUNSV=$REL
     runsv_note="our runsv"
 else
