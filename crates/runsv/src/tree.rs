@@ -119,9 +119,9 @@ impl Tree {
         };
         let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
         let parent = own_cgroup(&own).unwrap_or("/").trim_start_matches('/');
-        let dir = mount
-            .join(parent)
-            .join(format!("runsv.{}", runit::sys::getpid()));
+        let base = mount.join(parent);
+        remove_stale(&base);
+        let dir = base.join(format!("runsv.{}", runit::sys::getpid()));
         let made = match std::fs::create_dir(&dir) {
             Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
             _ => OpenOptions::new()
@@ -182,16 +182,40 @@ impl Tree {
         if let Mode::Cgroup { dir, .. } = &self.mode {
             kill_cgroup(dir);
             // Killed processes leave the cgroup as the kernel tears them
-            // down: a few tries, then leave it.
-            for _ in 0..50 {
+            // down: retry for up to a second, then leave it (the next
+            // runsv here removes it: see remove_stale).
+            for _ in 0..200 {
                 if std::fs::remove_dir(dir).is_ok() {
                     break;
                 }
-                std::thread::sleep(std::time::Duration::from_millis(2));
+                std::thread::sleep(std::time::Duration::from_millis(5));
             }
             let _ = std::fs::remove_file(CGROUP_NAME[1]);
         }
         self.mode = Mode::Off;
+    }
+}
+
+/// Removes `runsv.PID` cgroups left by a runsv that was killed (its pid
+/// no longer exists). rmdir only succeeds on an empty cgroup, so one that
+/// still holds processes stays.
+fn remove_stale(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("runsv."))
+            .and_then(|p| p.parse::<i32>().ok());
+        if let Some(pid) = pid {
+            let gone =
+                matches!(runit::sys::kill(pid, 0), Err(e) if e.raw_os_error() == Some(libc::ESRCH));
+            if pid > 0 && gone {
+                let _ = std::fs::remove_dir(e.path());
+            }
+        }
     }
 }
 

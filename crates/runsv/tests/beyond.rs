@@ -27,13 +27,20 @@ fn sv(args: &[&str], dir: &Path) -> (Option<i32>, String) {
 
 const IGNORES_TERM: &str = "trap '' TERM\nexec sleep 1000";
 
+/// Until `run` has become `sleep 1000`: `stat` says run from the fork on,
+/// before the shell has set up its traps.
+fn sleeping(dir: &Path) -> bool {
+    let pid = read_pid(dir);
+    pid > 0 && fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == b"sleep\x001000\x00")
+}
+
 #[test]
 fn timeout_kill_ends_a_run_that_ignores_term() {
     let t = TempDir::new("beyond-tk");
     let dir = service(&t.join("svc"), IGNORES_TERM);
     fs::write(dir.join("timeout-kill"), "300\n").unwrap();
     let r = Runsv::start(&ours(), &dir);
-    assert!(testkit::wait_until(LONG, || stat(&dir) == "run\n"));
+    assert!(testkit::wait_until(LONG, || sleeping(&dir)));
     let pid = r.service_pid();
     let t0 = Instant::now();
     let (code, out) = sv(&["-w", "10", "down"], &dir);
@@ -54,7 +61,7 @@ fn without_timeout_kill_a_run_ignoring_term_stays_as_under_runit() {
         let t = TempDir::new(&format!("beyond-notk-{tag}"));
         let dir = service(&t.join("svc"), IGNORES_TERM);
         let r = Runsv::start(&runsv, &dir);
-        assert!(testkit::wait_until(LONG, || stat(&dir) == "run\n"));
+        assert!(testkit::wait_until(LONG, || sleeping(&dir)));
         let (code, out) = sv(&["-w", "1", "down"], &dir);
         seen.push((code, mask_pids_and_times(&out), snapshot(&dir)));
         drop(r);
@@ -69,7 +76,7 @@ fn unusable_timeout_kill_warns_and_behaves_as_runit() {
     let dir = service(&t.join("svc"), IGNORES_TERM);
     fs::write(dir.join("timeout-kill"), "soon\n").unwrap();
     let r = Runsv::start(&ours(), &dir);
-    assert!(testkit::wait_until(LONG, || stat(&dir) == "run\n"));
+    assert!(testkit::wait_until(LONG, || sleeping(&dir)));
     let (code, out) = sv(&["-w", "1", "down"], &dir);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.starts_with("timeout: run: "), "{out}");
@@ -87,7 +94,7 @@ fn timeout_finish_kills_a_finish_that_hangs() {
     testkit::script(&dir.join("finish"), "#!/bin/sh\nexec sleep 1000\n");
     fs::write(dir.join("timeout-finish"), "300").unwrap();
     let r = Runsv::start(&ours(), &dir);
-    assert!(testkit::wait_until(LONG, || stat(&dir) == "run\n"));
+    assert!(testkit::wait_until(LONG, || sleeping(&dir)));
     let (code, out) = sv(&["-w", "10", "down"], &dir);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.starts_with("ok: down: "), "{out}");
@@ -114,7 +121,7 @@ fn fifty_services_ignoring_term_shut_down_together() {
         .collect();
     let mut all: Vec<Runsv> = dirs.iter().map(|d| Runsv::start(&ours(), d)).collect();
     for d in &dirs {
-        assert!(testkit::wait_until(LONG, || stat(d) == "run\n"));
+        assert!(testkit::wait_until(LONG, || sleeping(d)));
     }
     let pids: Vec<i32> = all.iter().map(|r| r.service_pid()).collect();
     let t0 = Instant::now();
@@ -178,7 +185,7 @@ fn unusable_notification_fds_warn_and_supervise_as_runit() {
         let dir = service(&t.join("svc"), "exec sleep 1000");
         fs::write(dir.join("notification-fd"), value).unwrap();
         let r = Runsv::start(&ours(), &dir);
-        assert!(testkit::wait_until(LONG, || stat(&dir) == "run\n"));
+        assert!(testkit::wait_until(LONG, || sleeping(&dir)));
         let (code, out) = sv(&["-w", "10", "restart"], &dir);
         assert_eq!(code, Some(0), "{out}");
         assert!(testkit::wait_until(LONG, || r
@@ -281,11 +288,23 @@ fn kill_tree_leaves_no_process_behind() {
     let t = TempDir::new("beyond-kt");
     let dir = leaves_children(&t.join("svc"), "99917", "99918");
     fs::write(dir.join("kill-tree"), "").unwrap();
+    // An empty cgroup left by a runsv that was killed (no such pid).
+    let mount = runsv::tree::cgroup2_mount(&fs::read_to_string("/proc/self/mountinfo").unwrap())
+        .expect("cgroup v2 on the test machine");
+    let own = fs::read_to_string("/proc/self/cgroup").unwrap();
+    let base = mount.join(
+        runsv::tree::own_cgroup(&own)
+            .unwrap()
+            .trim_start_matches('/'),
+    );
+    let stale = base.join("runsv.4194305");
+    let _ = fs::create_dir(&stale);
     let r = Runsv::start(&ours(), &dir);
     assert!(testkit::wait_until(LONG, || sleeps("99917").len() == 1
         && sleeps("99918").len() == 1));
     let cg = fs::read_to_string(dir.join("supervise/cgroup")).unwrap();
-    assert!(cg.contains("/runsv."), "{cg}");
+    assert_eq!(Path::new(&cg).parent(), Some(base.as_path()));
+    assert!(!stale.exists(), "stale cgroup removed");
     let (code, out) = sv(&["-w", "3", "down"], &dir);
     assert_eq!(code, Some(0), "{out}");
     // SIGKILL went out before the record said down; give the kernel a
@@ -302,7 +321,10 @@ fn kill_tree_leaves_no_process_behind() {
     let mut r = r;
     r.control("x");
     assert_eq!(r.wait_exit(), Some(0));
-    assert!(!Path::new(&cg).exists());
+    assert!(testkit::wait_until(Duration::from_secs(2), || !Path::new(
+        &cg
+    )
+    .exists()));
     assert!(testkit::wait_until(Duration::from_secs(2), || sleeps(
         "99917"
     )
@@ -411,7 +433,7 @@ fn a_cgroup_that_cannot_be_made_warns_and_the_service_runs() {
     let dir = service(&t.join("svc"), "sleep 99927 &\nexec sleep 1000");
     fs::write(dir.join("kill-tree"), "").unwrap();
     let r = runsv_in_namespace(&dir, "mount -o remount,bind,ro");
-    assert!(testkit::wait_until(LONG, || stat(&dir) == "run\n"));
+    assert!(testkit::wait_until(LONG, || sleeping(&dir)));
     let err = r.stderr();
     assert!(
         err.starts_with("runsv svc: warning: unable to create cgroup /")
