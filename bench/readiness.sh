@@ -15,9 +15,9 @@ deb=${RUNIT_DEBIAN_ROOT:-$root/.debian/root}
 [ -x "$deb/usr/bin/runsv" ] || { echo "Debian's runit missing: $deb" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/readiness.XXXXXX)
-pids=()
+# measure runs in a subshell: the runsv pids are kept in a file.
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in $(cat "$work/pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
   sleep 0.3
   rm -rf "$work"
 }
@@ -36,7 +36,7 @@ measure() {
   fi
   chmod +x "$d/run"
   "$runsv" "$d" </dev/null >/dev/null 2>&1 &
-  pids+=($!)
+  echo $! >>"$work/pids"
   until [ -p "$d/supervise/ok" ] && [ -s "$d/supervise/status" ]; do sleep 0.01; done
   local i t1 lat=()
   for i in $(seq 1 "$N"); do

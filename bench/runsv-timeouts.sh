@@ -16,9 +16,9 @@ theirs=${RUNIT_DEBIAN_ROOT:-$root/.debian/root}/usr/bin/runsv
 [ -x "$theirs" ] || { echo "Debian's runsv missing: $theirs" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/runsv-timeouts.XXXXXX)
-pids=()
+# run_set runs in a subshell: the runsv pids are kept in a file.
 cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in $(cat "$work/pids" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -35,7 +35,7 @@ run_set() {
     [ -n "$tk" ] && echo "$tk" >"$d/timeout-kill"
     "$bin" "$d" </dev/null >/dev/null 2>&1 &
     set+=($!)
-    pids+=($!)
+    echo $! >>"$work/pids"
   done
   for i in $(seq 1 "$N"); do
     d=$work/$tag/s$i
