@@ -36,6 +36,12 @@ enum Step {
     Settle,
     /// Send 'x' and record how runsv exits.
     Exit,
+    /// Wait until the wall clock has entered a new second. runit's
+    /// `sv -v once` compares its start with the record's time in whole
+    /// seconds: a `once` sent in the same second as the last change is
+    /// `ok:` at once, whichever runsv runs. This keeps both transcripts off
+    /// that race.
+    NextSecond,
 }
 use Step::*;
 
@@ -79,6 +85,12 @@ fn transcript(runsv: &Path, tag: &str, setup: &dyn Fn(&Path), steps: &[Step]) ->
                 if has_log {
                     out += &format!("  log: {}\n", snaps[1]);
                 }
+            }
+            NextSecond => {
+                let (_, nanos) = runit::sys::realtime();
+                std::thread::sleep(Duration::from_nanos(
+                    u64::from(1_000_000_000 - nanos) + 20_000_000,
+                ));
             }
             Exit => {
                 r.control("x");
@@ -264,6 +276,7 @@ fn normally_down_and_custom_controls() {
             Sv("-v -w 5 down svc"),
             Settle,
             Sv("status svc"),
+            NextSecond,
             Sv("-v -w 5 once svc"),
             Settle,
             Exit,
