@@ -3,7 +3,7 @@
 
 mod ns;
 
-use ns::{ended_by, ours, plain_stages, Ns, LONG};
+use ns::{assert_in_order, ended_by, ours, plain_stages, Ns, LONG};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
@@ -97,12 +97,16 @@ fn stage2_restarted_after_exit_111() {
     ns.start(&[&ours()], "", &[]);
     ns.wait_exit();
     let lines = ns.lines();
-    let at = |l: &str| lines.iter().position(|x| x == l);
     assert_eq!(lines.iter().filter(|l| *l == "two").count(), 2, "{lines:?}");
-    let failed = at("- runit: warning: child failed: /etc/runit/2").expect("failed");
-    let killing = at("- runit: warning: killing all processes in stage 2...").expect("kill");
-    let restarting = at("- runit: warning: restarting.").expect("restarting");
-    assert!(failed < killing && killing < restarting);
+    let at = assert_in_order(
+        &lines,
+        &[
+            "- runit: warning: child failed: /etc/runit/2",
+            "- runit: warning: killing all processes in stage 2...",
+            "- runit: warning: restarting.",
+        ],
+    );
+    let restarting = at[2];
     assert_eq!(
         lines.get(restarting + 1).map(String::as_str),
         Some("- runit: enter stage: /etc/runit/2")
@@ -214,10 +218,15 @@ fn ctrlaltdel_runs_script_then_acts_like_cont() {
     let st = ns.wait_exit();
     assert_eq!(ended_by(st), Some(libc::SIGINT));
     let lines = ns.lines();
-    let at = |l: &str| lines.iter().position(|x| x == l).unwrap_or(usize::MAX);
-    assert!(at("- runit: ctrl-alt-del request...") < at("cad running"));
-    assert!(at("cad running") < at("- runit: leave stage: /etc/runit/ctrlaltdel"));
-    assert!(at("- runit: leave stage: /etc/runit/ctrlaltdel") < at("three"));
+    assert_in_order(
+        &lines,
+        &[
+            "- runit: ctrl-alt-del request...",
+            "cad running",
+            "- runit: leave stage: /etc/runit/ctrlaltdel",
+            "three",
+        ],
+    );
 }
 
 #[test]
@@ -302,9 +311,14 @@ fn stage2_ignoring_term_gets_killed() {
     ns.signal(libc::SIGPWR);
     ns.wait_exit();
     let lines = ns.lines();
-    let at = |l: &str| lines.iter().position(|x| x == l).unwrap_or(usize::MAX);
-    assert!(at("got TERM") < at("- runit: warning: stage 2 not terminated, sending sigkill..."));
-    assert!(at("- runit: warning: stage 2 not terminated, sending sigkill...") < at("three"));
+    assert_in_order(
+        &lines,
+        &[
+            "got TERM",
+            "- runit: warning: stage 2 not terminated, sending sigkill...",
+            "three",
+        ],
+    );
 }
 
 #[test]

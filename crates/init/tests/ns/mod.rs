@@ -203,3 +203,22 @@ pub fn plain_stages(ns: &Ns) {
     ns.script("2", "echo two");
     ns.script("3", "echo three");
 }
+
+/// Asserts that each of `expected` is a line of `lines`, their first
+/// occurrences in this order; returns those positions.
+pub fn assert_in_order(lines: &[String], expected: &[&str]) -> Vec<usize> {
+    let at: Vec<usize> = expected
+        .iter()
+        .map(|e| {
+            lines
+                .iter()
+                .position(|l| l == e)
+                .unwrap_or_else(|| panic!("no line {e:?} in {lines:#?}"))
+        })
+        .collect();
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "lines {expected:#?} not in this order in {lines:#?}"
+    );
+    at
+}
