@@ -12,6 +12,36 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// What tryto's and uncat's command lines come to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed<T> {
+    Run(T),
+    /// An illegal option letter or a missing argument: message, usage.
+    Bad(Vec<u8>),
+    /// `-V`: the version line, then usage.
+    Version,
+    Usage,
+}
+
+impl<T> Parsed<T> {
+    /// The options to run with; otherwise prints the message or `version`
+    /// and exits through `usage(argv0)`.
+    pub fn or_usage(self, version: &str, usage: fn(&OsString) -> !, argv0: &OsString) -> T {
+        match self {
+            Parsed::Run(o) => o,
+            Parsed::Bad(m) => {
+                stderr(&m);
+                usage(argv0)
+            }
+            Parsed::Version => {
+                stderr(version.as_bytes());
+                usage(argv0)
+            }
+            Parsed::Usage => usage(argv0),
+        }
+    }
+}
+
 /// `NAME: illegal option -- x` (NAME: the program's base name).
 pub fn bad_option(prog: &str, kind: &str, c: u8) -> Vec<u8> {
     [

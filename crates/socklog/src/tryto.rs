@@ -3,7 +3,7 @@
 //! KILL) when an overall timeout passes; also usable as an svlogd
 //! processor (`-p`).
 
-use crate::child::{self, Feed};
+use crate::child::{self, Feed, Parsed};
 use runit::getopt::{Getopt, Opt};
 use runit::msg;
 use runit::sys;
@@ -25,19 +25,9 @@ pub struct Options {
     pub prog: Vec<OsString>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum Parsed {
-    Run(Options),
-    /// An illegal option letter or a missing argument: message, usage.
-    Bad(Vec<u8>),
-    /// `-V`: the version line, then usage.
-    Version,
-    Usage,
-}
-
 /// `[-pPv] [-t sec] [-k ksec] [-n tries] prog...`; numbers read like C's
 /// scan_ulong (leading digits, else 0).
-pub fn parse(args: &[OsString]) -> Parsed {
+pub fn parse(args: &[OsString]) -> Parsed<Options> {
     let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
     let mut opts = Getopt::new(&bytes, b"t:k:n:pPvV");
     let mut o = Options {
@@ -79,18 +69,7 @@ fn usage(argv0: &OsString) -> ! {
 
 pub fn main(args: Vec<OsString>) -> i32 {
     let argv0 = args.first().cloned().unwrap_or_else(|| PROG.into());
-    let o = match parse(&args) {
-        Parsed::Run(o) => o,
-        Parsed::Bad(m) => {
-            child::stderr(&m);
-            usage(&argv0)
-        }
-        Parsed::Version => {
-            child::stderr(VERSION.as_bytes());
-            usage(&argv0)
-        }
-        Parsed::Usage => usage(&argv0),
-    };
+    let o = parse(&args).or_usage(VERSION, usage, &argv0);
     let _ = sys::default_action(libc::SIGPIPE);
     if o.processor {
         // svlogd's processor state: our and prog's messages are kept.
@@ -171,7 +150,7 @@ fn give_up(o: &Options, why: &str, code: i32) -> i32 {
 mod tests {
     use super::*;
 
-    fn p(args: &[&str]) -> Parsed {
+    fn p(args: &[&str]) -> Parsed<Options> {
         let v: Vec<OsString> = std::iter::once("tryto")
             .chain(args.iter().copied())
             .map(OsString::from)

@@ -3,7 +3,7 @@
 //! data waiting, at the end of input, and on SIGTERM. [`Chunker`] decides
 //! what to hand over; [`main`] does the I/O.
 
-use crate::child;
+use crate::child::{self, Parsed};
 use runit::getopt::{Getopt, Opt};
 use runit::msg;
 use runit::sys;
@@ -23,16 +23,8 @@ pub struct Options {
     pub prog: Vec<OsString>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum Parsed {
-    Run(Options),
-    Bad(Vec<u8>),
-    Version,
-    Usage,
-}
-
 /// `[-vo] [-t seconds] [-s size] prog...`.
-pub fn parse(args: &[OsString]) -> Parsed {
+pub fn parse(args: &[OsString]) -> Parsed<Options> {
     let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
     let mut opts = Getopt::new(&bytes, b"t:s:voV");
     let name = child::base_name(args.first().map_or(PROG.as_ref(), |a| a.as_os_str()));
@@ -101,18 +93,7 @@ fn usage(argv0: &OsString) -> ! {
 
 pub fn main(args: Vec<OsString>) -> i32 {
     let argv0 = args.first().cloned().unwrap_or_else(|| PROG.into());
-    let o = match parse(&args) {
-        Parsed::Run(o) => o,
-        Parsed::Bad(m) => {
-            child::stderr(&m);
-            usage(&argv0)
-        }
-        Parsed::Version => {
-            child::stderr(VERSION.as_bytes());
-            usage(&argv0)
-        }
-        Parsed::Usage => usage(&argv0),
-    };
+    let o = parse(&args).or_usage(VERSION, usage, &argv0);
     let verbose = |m: &str| {
         if o.verbose {
             msg::warn(PROG, &[m]);
@@ -219,7 +200,7 @@ fn process(o: &Options, piece: &[u8], signals: &sys::SelfPipe, seen: &mut sys::S
 mod tests {
     use super::*;
 
-    fn p(args: &[&str]) -> Parsed {
+    fn p(args: &[&str]) -> Parsed<Options> {
         let v: Vec<OsString> = std::iter::once("uncat")
             .chain(args.iter().copied())
             .map(OsString::from)
