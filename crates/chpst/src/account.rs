@@ -8,8 +8,10 @@
 //! most 60, an empty number is 0). The personalities take a plain account
 //! name only.
 
-use runit::sys::procstate::PwEntry;
-use std::io;
+use alloc::vec;
+use alloc::vec::Vec;
+use runit_core::sys::procstate::{self, PwEntry};
+use runit_core::Errno;
 
 /// The most gids chpst accepts in one argument.
 pub const MAX_GIDS: usize = 60;
@@ -30,19 +32,19 @@ impl Ids {
 /// Where names are looked up; the system databases in the program, a
 /// table in tests.
 pub trait Accounts {
-    fn user(&self, name: &[u8]) -> io::Result<Option<PwEntry>>;
-    fn group(&self, name: &[u8]) -> io::Result<Option<u32>>;
+    fn user(&self, name: &[u8]) -> Result<Option<PwEntry>, Errno>;
+    fn group(&self, name: &[u8]) -> Result<Option<u32>, Errno>;
 }
 
 /// The C library's passwd and group databases (NSS included).
 pub struct System;
 
 impl Accounts for System {
-    fn user(&self, name: &[u8]) -> io::Result<Option<PwEntry>> {
-        runit::sys::procstate::getpwnam(name)
+    fn user(&self, name: &[u8]) -> Result<Option<PwEntry>, Errno> {
+        procstate::getpwnam(name)
     }
-    fn group(&self, name: &[u8]) -> io::Result<Option<u32>> {
-        runit::sys::procstate::getgrnam(name)
+    fn group(&self, name: &[u8]) -> Result<Option<u32>, Errno> {
+        procstate::getgrnam(name)
     }
 }
 
@@ -54,7 +56,7 @@ pub enum Failure {
     /// No such user or group.
     Unknown,
     /// The database could not be read.
-    Lookup(io::Error),
+    Lookup(Errno),
 }
 
 /// Resolves a `-u`/`-U` argument (all three forms).
@@ -119,11 +121,11 @@ pub fn failure_message(spec: &[u8], ext: bool, f: &Failure) -> Vec<u8> {
         }
         (Failure::Lookup(e), true) => {
             m.extend_from_slice(b"unable to get password/group file entry: ");
-            m.extend_from_slice(runit::msg::io_errstr(e).as_bytes());
+            m.extend_from_slice(e.text().as_bytes());
         }
         (Failure::Lookup(e), false) => {
             m.extend_from_slice(b"unable to get password file entry: ");
-            m.extend_from_slice(runit::msg::io_errstr(e).as_bytes());
+            m.extend_from_slice(e.text().as_bytes());
         }
         (Failure::Unknown, true) => {
             m.extend_from_slice(b"unknown user/group: ");
@@ -143,18 +145,18 @@ mod tests {
 
     struct Table;
     impl Accounts for Table {
-        fn user(&self, name: &[u8]) -> io::Result<Option<PwEntry>> {
+        fn user(&self, name: &[u8]) -> Result<Option<PwEntry>, Errno> {
             Ok(match name {
                 b"nobody" => Some(PwEntry {
                     uid: 65534,
                     gid: 65534,
                 }),
                 b"root" => Some(PwEntry { uid: 0, gid: 0 }),
-                b"broken" => return Err(io::Error::from_raw_os_error(libc::EIO)),
+                b"broken" => return Err(Errno(libc::EIO)),
                 _ => None,
             })
         }
-        fn group(&self, name: &[u8]) -> io::Result<Option<u32>> {
+        fn group(&self, name: &[u8]) -> Result<Option<u32>, Errno> {
             Ok(match name {
                 b"root" => Some(0),
                 b"daemon" => Some(1),

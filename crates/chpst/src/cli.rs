@@ -5,7 +5,9 @@
 
 use crate::limits::{stored, Limits};
 use crate::number;
-use runit::getopt::{Getopt, Opt};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use runit_core::getopt::{Getopt, Opt};
 
 /// What the program was called as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,16 +132,16 @@ impl Names {
 }
 
 /// Reads `args` (args[0] is the program name).
-pub fn parse(args: &[Vec<u8>]) -> Parsed {
-    let names = Names::from_argv0(args.first().map(Vec::as_slice).unwrap_or_default());
+pub fn parse(args: &[&[u8]]) -> Parsed {
+    let names = Names::from_argv0(args.first().copied().unwrap_or_default());
     match names.personality() {
         Personality::Chpst => chpst(&names, args),
         Personality::SetUidGid => account_child(&names, args, false),
         Personality::EnvUidGid => account_child(&names, args, true),
         Personality::EnvDir => match args {
             [_, dir, prog @ ..] if !prog.is_empty() => Parsed::Run(Box::new(Plan {
-                env_dir: Some(dir.clone()),
-                prog: prog.to_vec(),
+                env_dir: Some(dir.to_vec()),
+                prog: owned(prog),
                 ..Plan::default()
             })),
             _ => names.usage(b"", b"dir child"),
@@ -147,7 +149,7 @@ pub fn parse(args: &[Vec<u8>]) -> Parsed {
         Personality::PgrpHack => match args {
             [_, prog @ ..] if !prog.is_empty() => Parsed::Run(Box::new(Plan {
                 setsid: true,
-                prog: prog.to_vec(),
+                prog: owned(prog),
                 ..Plan::default()
             })),
             _ => names.usage(b"", b"child"),
@@ -157,7 +159,12 @@ pub fn parse(args: &[Vec<u8>]) -> Parsed {
     }
 }
 
-fn account_child(names: &Names, args: &[Vec<u8>], env: bool) -> Parsed {
+/// Owned copies of the program and its arguments.
+fn owned(prog: &[&[u8]]) -> Vec<Vec<u8>> {
+    prog.iter().map(|a| a.to_vec()).collect()
+}
+
+fn account_child(names: &Names, args: &[&[u8]], env: bool) -> Parsed {
     let [_, account, prog @ ..] = args else {
         return names.usage(b"", b"account child");
     };
@@ -165,11 +172,11 @@ fn account_child(names: &Names, args: &[Vec<u8>], env: bool) -> Parsed {
         return names.usage(b"", b"account child");
     }
     let account = Some(Account {
-        spec: account.clone(),
+        spec: account.to_vec(),
         ext: false,
     });
     let mut plan = Plan {
-        prog: prog.to_vec(),
+        prog: owned(prog),
         ..Plan::default()
     };
     if env {
@@ -180,7 +187,7 @@ fn account_child(names: &Names, args: &[Vec<u8>], env: bool) -> Parsed {
     Parsed::Run(Box::new(plan))
 }
 
-fn chpst(names: &Names, args: &[Vec<u8>]) -> Parsed {
+fn chpst(names: &Names, args: &[&[u8]]) -> Parsed {
     let mut p = Plan {
         env_dir_skips_dirs: true,
         ..Plan::default()
@@ -255,14 +262,14 @@ fn chpst(names: &Names, args: &[Vec<u8>]) -> Parsed {
             }
         }
     }
-    p.prog = args[g.optind().min(args.len())..].to_vec();
+    p.prog = owned(&args[g.optind().min(args.len())..]);
     if p.prog.is_empty() {
         return usage(b"");
     }
     Parsed::Run(Box::new(p))
 }
 
-fn setlock(names: &Names, args: &[Vec<u8>]) -> Parsed {
+fn setlock(names: &Names, args: &[&[u8]]) -> Parsed {
     // Note the letters: like runit's, -n waits for the lock and -N (the
     // default) does not, the reverse of daemontools' setlock.
     let (mut wait, mut quiet) = (false, false);
@@ -282,19 +289,19 @@ fn setlock(names: &Names, args: &[Vec<u8>]) -> Parsed {
     match &args[g.optind().min(args.len())..] {
         [file, prog @ ..] if !prog.is_empty() => Parsed::Run(Box::new(Plan {
             lock: Some(Lock {
-                path: file.clone(),
+                path: file.to_vec(),
                 wait,
                 quiet,
             }),
             quiet_exec_failure: quiet,
-            prog: prog.to_vec(),
+            prog: owned(prog),
             ..Plan::default()
         })),
         _ => names.usage(b"", SETLOCK_USAGE),
     }
 }
 
-fn softlimit(names: &Names, args: &[Vec<u8>]) -> Parsed {
+fn softlimit(names: &Names, args: &[&[u8]]) -> Parsed {
     let mut l = Limits::default();
     let mut g = Getopt::new(args, b"a:c:d:f:l:m:o:p:r:s:t:");
     for o in g.by_ref() {
@@ -324,7 +331,7 @@ fn softlimit(names: &Names, args: &[Vec<u8>]) -> Parsed {
             }
         }
     }
-    let prog = args[g.optind().min(args.len())..].to_vec();
+    let prog = owned(&args[g.optind().min(args.len())..]);
     if prog.is_empty() {
         return names.usage(b"", SOFTLIMIT_USAGE);
     }
@@ -343,15 +350,19 @@ mod tests {
         v.iter().map(|s| s.as_bytes().to_vec()).collect()
     }
 
+    fn parse_strs(v: &[&str]) -> Parsed {
+        parse(&v.iter().map(|s| s.as_bytes()).collect::<Vec<_>>())
+    }
+
     fn plan(v: &[&str]) -> Plan {
-        match parse(&args(v)) {
+        match parse_strs(v) {
             Parsed::Run(p) => *p,
             Parsed::Usage(u) => panic!("usage: {}", String::from_utf8_lossy(&u)),
         }
     }
 
     fn usage(v: &[&str]) -> String {
-        match parse(&args(v)) {
+        match parse_strs(v) {
             Parsed::Usage(u) => String::from_utf8(u).unwrap(),
             Parsed::Run(p) => panic!("ran {p:?}"),
         }

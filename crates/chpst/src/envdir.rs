@@ -5,12 +5,10 @@
 //! dangling symlink) repeats the previous file's value, as in runit.
 
 use crate::environment::Edits;
-use runit::msg::io_errstr;
-use std::fs::File;
-use std::io::{self, Read};
-use std::os::fd::AsRawFd;
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use alloc::vec::Vec;
+use core::ffi::CStr;
+use runit_core::sys::{self, Dir};
+use runit_core::Errno;
 
 /// runit's read buffer, carried from one file to the next: it holds the
 /// last file's processed value (plus a NUL), and a file that vanished
@@ -62,21 +60,17 @@ pub fn value(content: &[u8]) -> Option<Vec<u8>> {
 
 /// How reading a file failed.
 enum Failed {
-    Open(io::Error),
-    Read(io::Error),
+    Open(Errno),
+    Read(Errno),
 }
 
 /// Reads a file up to the end of its first line (all a value needs).
-fn first_line(name: &Path) -> Result<Vec<u8>, Failed> {
-    let mut f = runit::sys::open_with(name, true, false, libc::O_NONBLOCK).map_err(Failed::Open)?;
+fn first_line(name: &CStr) -> Result<Vec<u8>, Failed> {
+    let f = sys::open(name, libc::O_RDONLY | libc::O_NONBLOCK, 0).map_err(Failed::Open)?;
     let mut out = Vec::new();
     let mut buf = [0u8; 512];
     loop {
-        let n = match f.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Failed::Read(e)),
-        };
+        let n = sys::read(f.raw(), &mut buf).map_err(Failed::Read)?;
         if n == 0 {
             return Ok(out);
         }
@@ -102,35 +96,36 @@ pub fn read(
     edits: &mut Edits,
     warn: &mut dyn FnMut(&[u8]),
 ) -> Result<(), Vec<u8>> {
-    let err = |e: &io::Error| io_errstr(e).as_bytes();
+    let err = |e: Errno| e.text().as_bytes();
     // runit reads the files from inside the directory and then returns.
-    let start = File::open(".")
-        .map_err(|e| msg(&[b"unable to open current working directory: ", err(&e)]))?;
-    std::env::set_current_dir(std::ffi::OsStr::from_bytes(dir))
-        .map_err(|e| msg(&[b"unable to switch to directory: ", dir, b": ", err(&e)]))?;
-    let entries = std::fs::read_dir(".")
-        .map_err(|e| msg(&[b"unable to open directory: ", dir, b": ", err(&e)]))?;
+    let start = sys::open(c".", libc::O_RDONLY | libc::O_NONBLOCK, 0)
+        .map_err(|e| msg(&[b"unable to open current working directory: ", err(e)]))?;
+    sys::c_string(dir)
+        .and_then(|d| sys::chdir(&d))
+        .map_err(|e| msg(&[b"unable to switch to directory: ", dir, b": ", err(e)]))?;
+    let mut entries =
+        Dir::open(c".").map_err(|e| msg(&[b"unable to open directory: ", dir, b": ", err(e)]))?;
     let mut buf = Buffer::default();
-    for entry in entries {
-        let entry =
-            entry.map_err(|e| msg(&[b"unable to read directory: ", dir, b": ", err(&e)]))?;
-        let name = entry.file_name();
-        let name = name.as_bytes();
+    while let Some(entry) = entries
+        .next_name()
+        .map_err(|e| msg(&[b"unable to read directory: ", dir, b": ", err(e)]))?
+    {
+        let name = entry.to_bytes();
         if name.first() == Some(&b'.') {
             continue;
         }
-        match first_line(Path::new(std::ffi::OsStr::from_bytes(name))) {
+        match first_line(entry) {
             Ok(content) => buf.fill(content),
-            Err(Failed::Open(e)) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            Err(Failed::Open(Errno(libc::ENOENT))) => {}
             Err(Failed::Open(e) | Failed::Read(e)) => {
                 buf.clear();
-                if skip_dirs && e.raw_os_error() == Some(libc::EISDIR) {
+                if skip_dirs && e.0 == libc::EISDIR {
                     if verbose {
-                        warn(&msg(&[b"unable to read ", dir, b"/", name, b": ", err(&e)]));
+                        warn(&msg(&[b"unable to read ", dir, b"/", name, b": ", err(e)]));
                     }
                     continue;
                 }
-                return Err(msg(&[b"unable to read ", dir, b"/", name, b": ", err(&e)]));
+                return Err(msg(&[b"unable to read ", dir, b"/", name, b": ", err(e)]));
             }
         }
         match buf.value() {
@@ -138,8 +133,8 @@ pub fn read(
             None => edits.unset(name),
         }
     }
-    runit::sys::fchdir(start.as_raw_fd())
-        .map_err(|e| msg(&[b"unable to switch to starting directory: ", err(&e)]))
+    sys::fchdir(start.raw())
+        .map_err(|e| msg(&[b"unable to switch to starting directory: ", err(e)]))
 }
 
 #[cfg(test)]

@@ -5,8 +5,10 @@
 //! `NAME=value` at the end, so `env` output matches runit's order.
 //! Entries are the C library's own strings where unchanged (no copies).
 
-use std::borrow::Cow;
-use std::ffi::{CStr, CString};
+use alloc::borrow::Cow;
+use alloc::ffi::CString;
+use alloc::vec::Vec;
+use core::ffi::CStr;
 
 /// Ordered edits: `NAME=value` sets, `NAME` alone unsets.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

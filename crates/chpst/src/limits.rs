@@ -3,7 +3,8 @@
 //! value `=`/2^64-1) becomes the hard limit; the hard limit is never
 //! changed.
 
-use runit::sys::procstate::{self as ps, Resource};
+use runit_core::sys::procstate::{self as ps, Resource};
+use runit_core::Errno;
 
 /// The requested limits; `None` leaves a limit as it is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -54,7 +55,7 @@ impl Limits {
 
     /// Sets every requested soft limit. The error is the message text and
     /// the cause.
-    pub fn apply(&self) -> Result<(), (&'static [u8], std::io::Error)> {
+    pub fn apply(&self) -> Result<(), (&'static [u8], Errno)> {
         for (res, v) in self.in_order() {
             let Some(v) = v else { continue };
             let (_, hard) = ps::getrlimit(res).map_err(|e| (&b"unable to getrlimit()"[..], e))?;

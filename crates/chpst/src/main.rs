@@ -1,5 +1,9 @@
 //! chpst and its personalities; see the library.
+// A test build of this file (clippy --all-targets) is an empty std
+// harness: the program is only the C `main` below.
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(test), no_main)]
 #![deny(unsafe_code)]
-#![no_main]
 
-runit::raw_main!(chpst::main);
+#[cfg(not(test))]
+runit_core::c_program!(b"chpst", chpst::main);

@@ -7,34 +7,32 @@
 //! search. The error reported is the remembered one, else the last.
 
 use crate::environment::c_string;
-use std::borrow::Cow;
-use std::ffi::{CStr, CString};
-use std::io;
+use alloc::borrow::Cow;
+use alloc::ffi::CString;
+use alloc::vec::Vec;
+use core::ffi::CStr;
+use runit_core::Errno;
 
 /// The search path used when `$PATH` is not set.
 pub const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
 
 /// Tries `exec` on each candidate for `prog`; returns the error to report
 /// (only returns when every attempt failed).
-pub fn search(
-    prog: &[u8],
-    path: Option<&[u8]>,
-    exec: &mut dyn FnMut(&[u8]) -> io::Error,
-) -> io::Error {
+pub fn search(prog: &[u8], path: Option<&[u8]>, exec: &mut dyn FnMut(&[u8]) -> Errno) -> Errno {
     if prog.contains(&b'/') {
         return exec(prog);
     }
-    let mut saved: Option<io::Error> = None;
-    let mut last = io::Error::from_raw_os_error(libc::ENOENT);
+    let mut saved: Option<Errno> = None;
+    let mut last = Errno(libc::ENOENT);
     for dir in path.unwrap_or(DEFAULT_PATH).split(|&c| c == b':') {
         let mut cand = Vec::with_capacity(dir.len() + 1 + prog.len());
         cand.extend_from_slice(if dir.is_empty() { b"." } else { dir });
         cand.push(b'/');
         cand.extend_from_slice(prog);
         let e = exec(&cand);
-        match e.raw_os_error() {
-            Some(libc::ENOENT) => last = e,
-            Some(libc::EACCES | libc::EPERM | libc::EISDIR) => saved = Some(e),
+        match e.0 {
+            libc::ENOENT => last = e,
+            libc::EACCES | libc::EPERM | libc::EISDIR => saved = Some(e),
             _ => return e,
         }
     }
@@ -43,10 +41,10 @@ pub fn search(
 
 /// Replaces the process with `prog` (looked up in `path`), argv `argv`,
 /// environment `env`. Returns the error to report when that fails.
-pub fn run(prog: &[u8], argv: &[Vec<u8>], env: &[Cow<CStr>], path: Option<&[u8]>) -> io::Error {
+pub fn run(prog: &[u8], argv: &[Vec<u8>], env: &[Cow<CStr>], path: Option<&[u8]>) -> Errno {
     let argv: Vec<CString> = argv.iter().map(|a| c_string(a)).collect();
     search(prog, path, &mut |cand| {
-        runit::sys::procstate::execve(&c_string(cand), &argv, env)
+        runit_core::sys::procstate::execve(&c_string(cand), &argv, env)
     })
 }
 
@@ -63,9 +61,9 @@ mod tests {
                 .find(|(p, _)| *p == cand)
                 .map_or(libc::ENOENT, |&(_, e)| e);
             tried.push(cand);
-            io::Error::from_raw_os_error(errno)
+            Errno(errno)
         });
-        (tried, e.raw_os_error().unwrap())
+        (tried, e.0)
     }
 
     #[test]

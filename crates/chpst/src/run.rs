@@ -8,15 +8,11 @@
 use crate::account::{self, Accounts, Ids};
 use crate::cli::{Account, Lock, Plan};
 use crate::environment::{self, Edits};
-use crate::{envdir, pathexec};
-use runit::msg::io_errstr;
-use runit::sys::procstate as ps;
-use std::borrow::Cow;
-use std::ffi::OsStr;
-use std::io::{self, Write};
-use std::os::fd::IntoRawFd;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
+use crate::{envdir, number, pathexec};
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+use runit_core::sys::{self, procstate as ps};
+use runit_core::Errno;
 
 /// Writes `chpst: KIND` + parts + newline to stderr in one write.
 fn say(kind: &[u8], parts: &[&[u8]]) {
@@ -27,21 +23,22 @@ fn say(kind: &[u8], parts: &[&[u8]]) {
         m.extend_from_slice(p);
     }
     m.push(b'\n');
-    let _ = io::stderr().write_all(&m);
+    sys::write_all(2, &m);
 }
 
 /// `chpst: fatal: ...`, exit 111.
 fn fatal(parts: &[&[u8]]) -> ! {
     say(b"fatal: ", parts);
-    std::process::exit(111)
+    sys::exit(111)
 }
 
-fn errstr(e: &io::Error) -> &'static [u8] {
-    io_errstr(e).as_bytes()
+fn errstr(e: Errno) -> &'static [u8] {
+    e.text().as_bytes()
 }
 
-fn os(b: &[u8]) -> &OsStr {
-    OsStr::from_bytes(b)
+/// chdir(2) to a path from the command line.
+fn chdir(dir: &[u8]) -> Result<(), Errno> {
+    sys::chdir(&sys::c_string(dir)?)
 }
 
 /// Runs the plan; returns only if it could not (the exit code).
@@ -64,27 +61,27 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
         }
     }
     if let Some(root) = &plan.root {
-        if let Err(e) = std::env::set_current_dir(os(root)) {
-            fatal(&[b"unable to change directory: ", root, b": ", errstr(&e)]);
+        if let Err(e) = chdir(root) {
+            fatal(&[b"unable to change directory: ", root, b": ", errstr(e)]);
         }
-        if let Err(e) = ps::chroot(std::path::Path::new(".")) {
-            fatal(&[b"unable to change root directory: ", errstr(&e)]);
+        if let Err(e) = ps::chroot(b".") {
+            fatal(&[b"unable to change root directory: ", errstr(e)]);
         }
     }
     if let Some(dir) = &plan.chdir {
-        if let Err(e) = std::env::set_current_dir(os(dir)) {
-            fatal(&[b"unable to change directory: ", dir, b": ", errstr(&e)]);
+        if let Err(e) = chdir(dir) {
+            fatal(&[b"unable to change directory: ", dir, b": ", errstr(e)]);
         }
     }
     if plan.nice != 0 {
         if let Err(e) = ps::nice(crate::number::nice_increment(plan.nice)) {
-            fatal(&[b"unable to set nice level: ", errstr(&e)]);
+            fatal(&[b"unable to set nice level: ", errstr(e)]);
         }
     }
     if let Some(a) = &plan.env_user {
         let ids = resolve(a, db);
-        edits.set(b"GID", ids.gid().to_string().as_bytes());
-        edits.set(b"UID", ids.uid.to_string().as_bytes());
+        edits.set(b"GID", &number::decimal(ids.gid()));
+        edits.set(b"UID", &number::decimal(ids.uid));
     }
     if let Some(a) = &plan.set_user {
         drop_privileges(&resolve(a, db));
@@ -94,13 +91,13 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
     }
     for (fd, name) in [(0, &b"stdin"[..]), (1, b"stdout"), (2, b"stderr")] {
         if plan.close[fd as usize] {
-            if let Err(e) = ps::close(fd) {
-                fatal(&[b"unable to close ", name, b": ", errstr(&e)]);
+            if let Err(e) = sys::close(fd) {
+                fatal(&[b"unable to close ", name, b": ", errstr(e)]);
             }
         }
     }
     if let Err((m, e)) = plan.limits.apply() {
-        fatal(&[m, b": ", errstr(&e)]);
+        fatal(&[m, b": ", errstr(e)]);
     }
     exec(plan, &edits)
 }
@@ -117,25 +114,26 @@ fn resolve(a: &Account, db: &dyn Accounts) -> Ids {
 /// Groups, then gid, then uid; then checks that all of it took.
 fn drop_privileges(ids: &Ids) {
     if let Err(e) = ps::setgroups(&ids.gids) {
-        fatal(&[b"unable to setgroups: ", errstr(&e)]);
+        fatal(&[b"unable to setgroups: ", errstr(e)]);
     }
     if let Err(e) = ps::setgid(ids.gid()) {
-        fatal(&[b"unable to setgid: ", errstr(&e)]);
+        fatal(&[b"unable to setgid: ", errstr(e)]);
     }
     if let Err(e) = ps::setuid(ids.uid) {
-        fatal(&[b"unable to setuid: ", errstr(&e)]);
+        fatal(&[b"unable to setuid: ", errstr(e)]);
     }
-    let denied = errstr(&io::Error::from_raw_os_error(libc::EPERM));
+    let denied = errstr(Errno(libc::EPERM));
     let mut want = ids.gids.clone();
     want.sort_unstable();
-    match ps::getgroups() {
-        Ok(mut have) => {
+    let mut room = [0u32; 2 * account::MAX_GIDS];
+    match ps::getgroups(&mut room) {
+        Ok(have) => {
             have.sort_unstable();
-            if have != want {
+            if *have != want[..] {
                 fatal(&[b"unable to setgroups: ", denied]);
             }
         }
-        Err(e) => fatal(&[b"unable to setgroups: ", errstr(&e)]),
+        Err(e) => fatal(&[b"unable to setgroups: ", errstr(e)]),
     }
     let (uids, gids) = ps::getres_ids();
     if gids != [ids.gid(); 3] {
@@ -149,27 +147,24 @@ fn drop_privileges(ids: &Ids) {
 /// Opens (creating, mode 0600) and locks the file; the descriptor stays
 /// open across exec so the program holds the lock.
 fn take_lock(lock: &Lock) {
-    let fail = |what: &[u8], e: &io::Error| -> ! {
+    let fail = |what: &[u8], e: Errno| -> ! {
         if lock.quiet {
-            std::process::exit(0);
+            sys::exit(0);
         }
         fatal(&[what, b": ", &lock.path, b": ", errstr(e)])
     };
-    let f = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(os(&lock.path))
-        .unwrap_or_else(|e| fail(b"unable to open lock", &e));
-    let fd = f.into_raw_fd();
+    let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK;
+    let fd = sys::c_string(&lock.path)
+        .and_then(|p| sys::open(&p, flags, 0o600))
+        .unwrap_or_else(|e| fail(b"unable to open lock", e))
+        .into_raw();
     let locked = if lock.wait {
-        runit::sys::lock_exclusive_wait(fd)
+        sys::lock_exclusive_wait(fd)
     } else {
-        runit::sys::lock_exclusive_nowait(fd)
+        sys::lock_exclusive_nowait(fd)
     };
-    if let Err(e) = locked.and_then(|_| runit::sys::set_cloexec(fd, false)) {
-        fail(b"unable to lock", &e);
+    if let Err(e) = locked {
+        fail(b"unable to lock", e);
     }
 }
 
@@ -185,5 +180,5 @@ fn exec(plan: &Plan, edits: &Edits) -> i32 {
     if plan.quiet_exec_failure {
         return 0;
     }
-    fatal(&[b"unable to run: ", &argv[0], b": ", errstr(&e)])
+    fatal(&[b"unable to run: ", &argv[0], b": ", errstr(e)])
 }

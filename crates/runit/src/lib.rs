@@ -8,9 +8,10 @@
 #![deny(unsafe_code)]
 
 pub mod control;
-pub mod getopt;
 pub mod msg;
 pub mod status;
 pub mod svdir;
 pub mod sys;
 pub mod tai64n;
+
+pub use runit_core::{getopt, Errno};

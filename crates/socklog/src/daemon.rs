@@ -142,7 +142,7 @@ fn drop_privileges(hello: &mut Vec<u8>) {
         let (g, _) = options::scan_ulong(gid.as_bytes());
         let g = g as u32;
         if let Err(e) = sys::procstate::setgroups(&[g]).and_then(|_| sys::procstate::setgid(g)) {
-            fatal("unable to setgid: ", &e);
+            fatal("unable to setgid: ", &sys::io_error(e));
         }
         hello.extend_from_slice(b"gid=");
         hello.extend_from_slice(gid.as_bytes());
@@ -151,7 +151,7 @@ fn drop_privileges(hello: &mut Vec<u8>) {
     if let Some(uid) = std::env::var_os("UID") {
         let (u, _) = options::scan_ulong(uid.as_bytes());
         if let Err(e) = sys::procstate::setuid(u as u32) {
-            fatal("unable to setuid: ", &e);
+            fatal("unable to setuid: ", &sys::io_error(e));
         }
         hello.extend_from_slice(b"uid=");
         hello.extend_from_slice(uid.as_bytes());

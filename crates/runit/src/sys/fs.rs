@@ -1,6 +1,7 @@
 //! Files, FIFOs, locks and descriptors.
 
-use super::cvt;
+use super::{cvt, io_error};
+use runit_core::sys as core_sys;
 use std::ffi::CString;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -49,19 +50,12 @@ pub fn open_fifo_write(path: &Path) -> io::Result<File> {
 
 /// flock(2) exclusive, without waiting.
 pub fn lock_exclusive_nowait(fd: RawFd) -> io::Result<()> {
-    // SAFETY: flock on any integer is memory-safe; a bad fd gives EBADF.
-    cvt(unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) }).map(drop)
+    core_sys::lock_exclusive_nowait(fd).map_err(io_error)
 }
 
 /// flock(2) exclusive, waiting for the holder to let go.
 pub fn lock_exclusive_wait(fd: RawFd) -> io::Result<()> {
-    loop {
-        // SAFETY: as above.
-        match cvt(unsafe { libc::flock(fd, libc::LOCK_EX) }) {
-            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
-            r => return r.map(drop),
-        }
-    }
+    core_sys::lock_exclusive_wait(fd).map_err(io_error)
 }
 
 /// Writes `bytes` to `dir/name.new` and renames it over `dir/name`, so a
@@ -173,8 +167,7 @@ pub fn raw<T: AsRawFd>(t: &T) -> RawFd {
 
 /// fchdir(2).
 pub fn fchdir(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fchdir takes no pointers.
-    cvt(unsafe { libc::fchdir(fd) }).map(drop)
+    core_sys::fchdir(fd).map_err(io_error)
 }
 
 /// The process's umask, unchanged.

@@ -11,7 +11,6 @@ mod inotify;
 mod launch;
 mod power;
 mod process;
-pub mod procstate;
 mod proctitle;
 mod seek;
 mod signals;
@@ -30,7 +29,14 @@ pub use seek::*;
 pub use signals::*;
 pub use writeback::*;
 
+pub use runit_core::sys::procstate;
+
 use std::io;
+
+/// An error from the std-free helpers as the `io::Error` std code uses.
+pub fn io_error(e: runit_core::Errno) -> io::Error {
+    io::Error::from_raw_os_error(e.0)
+}
 
 /// Turns a `-1` return into the current `errno` as an error.
 pub(crate) fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {

@@ -4,30 +4,10 @@
 //! working directory, nice level, resource limits, session, descriptors,
 //! and execve itself. Used by chpst and its personalities.
 
-use super::{cstr, cvt};
-use std::ffi::{CStr, CString};
-use std::io;
-use std::path::Path;
-
-/// Defines the program's C `main`, calling `$f: fn() -> i32`.
-///
-/// Rust's usual entry point reopens closed descriptors 0-2 on /dev/null
-/// and ignores SIGPIPE; both would leak into a program exec'd in place
-/// (chpst must hand over exactly the descriptors and signal dispositions
-/// it was given). Use with `#![no_main]`; `std::env::args_os()` still
-/// works, glibc hands argv to std before `main`.
-#[macro_export]
-macro_rules! raw_main {
-    ($f:path) => {
-        // SAFETY: the one `main` symbol of this binary (the crate is
-        // `#![no_main]`); it takes no pointers it would dereference.
-        #[allow(unsafe_code)]
-        #[no_mangle]
-        pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-            $f()
-        }
-    };
-}
+use super::{c_string, cvt};
+use crate::Errno;
+use alloc::vec::Vec;
+use core::ffi::CStr;
 
 /// The ids of a passwd entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,41 +16,43 @@ pub struct PwEntry {
     pub gid: u32,
 }
 
-fn name_c(name: &[u8]) -> Option<CString> {
-    CString::new(name).ok()
-}
-
-/// Calls a `get*nam_r` style function, growing the buffer on ERANGE.
-/// Returns `Ok(None)` when there is no such entry.
+/// Calls a `get*nam_r` style function with a buffer for the entry's
+/// strings: 1 kB on the stack (enough for any ordinary entry), growing
+/// on the heap on ERANGE. Returns `Ok(None)` when there is no such entry.
 fn lookup_r<T: Copy>(
-    mut call: impl FnMut(&mut Vec<u8>) -> (i32, Option<T>),
-) -> io::Result<Option<T>> {
-    let mut buf = vec![0u8; 1024];
+    mut call: impl FnMut(&mut [u8]) -> (i32, Option<T>),
+) -> Result<Option<T>, Errno> {
+    let mut stack = [0u8; 1024];
+    let mut heap = Vec::new();
+    let mut size = stack.len();
     loop {
-        match call(&mut buf) {
+        let buf = if size <= stack.len() {
+            &mut stack[..]
+        } else {
+            heap.resize(size, 0);
+            &mut heap[..]
+        };
+        match call(buf) {
             (0, found) => return Ok(found),
-            (libc::ERANGE, _) if buf.len() < (1 << 22) => {
-                let n = buf.len() * 4;
-                buf.resize(n, 0);
-            }
+            (libc::ERANGE, _) if size < (1 << 22) => size *= 4,
             // "Not found" as some NSS modules spell it.
             (libc::ENOENT | libc::ESRCH | libc::EBADF | libc::EPERM, _) => return Ok(None),
-            (e, _) => return Err(io::Error::from_raw_os_error(e)),
+            (e, _) => return Err(Errno(e)),
         }
     }
 }
 
 /// getpwnam(3): the uid and primary gid of a user name.
-pub fn getpwnam(name: &[u8]) -> io::Result<Option<PwEntry>> {
-    let Some(c) = name_c(name) else {
+pub fn getpwnam(name: &[u8]) -> Result<Option<PwEntry>, Errno> {
+    let Ok(c) = c_string(name) else {
         return Ok(None);
     };
     lookup_r(|buf| {
         // SAFETY: zeroed passwd is a valid out-parameter; buf is valid
         // for buf.len() bytes; result is a valid out-pointer.
         unsafe {
-            let mut pw: libc::passwd = std::mem::zeroed();
-            let mut result: *mut libc::passwd = std::ptr::null_mut();
+            let mut pw: libc::passwd = core::mem::zeroed();
+            let mut result: *mut libc::passwd = core::ptr::null_mut();
             let r = libc::getpwnam_r(
                 c.as_ptr(),
                 &mut pw,
@@ -88,15 +70,15 @@ pub fn getpwnam(name: &[u8]) -> io::Result<Option<PwEntry>> {
 }
 
 /// getgrnam(3): the gid of a group name.
-pub fn getgrnam(name: &[u8]) -> io::Result<Option<u32>> {
-    let Some(c) = name_c(name) else {
+pub fn getgrnam(name: &[u8]) -> Result<Option<u32>, Errno> {
+    let Ok(c) = c_string(name) else {
         return Ok(None);
     };
     lookup_r(|buf| {
         // SAFETY: as in getpwnam, with struct group.
         unsafe {
-            let mut gr: libc::group = std::mem::zeroed();
-            let mut result: *mut libc::group = std::ptr::null_mut();
+            let mut gr: libc::group = core::mem::zeroed();
+            let mut result: *mut libc::group = core::ptr::null_mut();
             let r = libc::getgrnam_r(
                 c.as_ptr(),
                 &mut gr,
@@ -110,19 +92,19 @@ pub fn getgrnam(name: &[u8]) -> io::Result<Option<u32>> {
 }
 
 /// setgroups(2): replaces the supplementary groups.
-pub fn setgroups(gids: &[u32]) -> io::Result<()> {
+pub fn setgroups(gids: &[u32]) -> Result<(), Errno> {
     // SAFETY: the slice is valid for gids.len() gid_t values.
     cvt(unsafe { libc::setgroups(gids.len(), gids.as_ptr()) }).map(drop)
 }
 
 /// setgid(2).
-pub fn setgid(gid: u32) -> io::Result<()> {
+pub fn setgid(gid: u32) -> Result<(), Errno> {
     // SAFETY: no pointers.
     cvt(unsafe { libc::setgid(gid) }).map(drop)
 }
 
 /// setuid(2).
-pub fn setuid(uid: u32) -> io::Result<()> {
+pub fn setuid(uid: u32) -> Result<(), Errno> {
     // SAFETY: no pointers.
     cvt(unsafe { libc::setuid(uid) }).map(drop)
 }
@@ -139,39 +121,37 @@ pub fn getres_ids() -> ([u32; 3], [u32; 3]) {
     (u, g)
 }
 
-/// getgroups(2): the supplementary groups.
-pub fn getgroups() -> io::Result<Vec<u32>> {
-    // SAFETY: a zero-size query takes no buffer.
-    let n = cvt(unsafe { libc::getgroups(0, std::ptr::null_mut()) })?;
-    let mut v = vec![0u32; n as usize];
-    // SAFETY: v has room for n gid_t values.
-    let m = cvt(unsafe { libc::getgroups(n, v.as_mut_ptr()) })?;
-    v.truncate(m as usize);
-    Ok(v)
+/// getgroups(2) into `buf`: the supplementary groups, or EINVAL when
+/// there are more than `buf` holds.
+pub fn getgroups(buf: &mut [u32]) -> Result<&mut [u32], Errno> {
+    let room = i32::try_from(buf.len()).unwrap_or(i32::MAX);
+    // SAFETY: buf has room for `room` gid_t values.
+    let n = cvt(unsafe { libc::getgroups(room, buf.as_mut_ptr()) })?;
+    Ok(&mut buf[..n as usize])
 }
 
 /// chroot(2).
-pub fn chroot(path: &Path) -> io::Result<()> {
-    let c = cstr(path)?;
+pub fn chroot(path: &[u8]) -> Result<(), Errno> {
+    let c = c_string(path)?;
     // SAFETY: c is a valid NUL-terminated path.
     cvt(unsafe { libc::chroot(c.as_ptr()) }).map(drop)
 }
 
 /// nice(2): adds `inc` to the nice value. nice may legitimately return -1,
 /// so failure is told by errno, which is cleared first.
-pub fn nice(inc: i32) -> io::Result<()> {
+pub fn nice(inc: i32) -> Result<(), Errno> {
     // SAFETY: errno is thread-local; nice takes no pointers.
     unsafe {
         *libc::__errno_location() = 0;
         if libc::nice(inc) == -1 && *libc::__errno_location() != 0 {
-            return Err(io::Error::last_os_error());
+            return Err(Errno::last());
         }
     }
     Ok(())
 }
 
 /// setsid(2); failure (already a group leader) is not an error to callers.
-pub fn setsid() -> io::Result<i32> {
+pub fn setsid() -> Result<i32, Errno> {
     // SAFETY: no pointers.
     cvt(unsafe { libc::setsid() })
 }
@@ -193,7 +173,7 @@ pub const RLIMIT_CPU: Resource = libc::RLIMIT_CPU;
 pub const RLIM_INFINITY: u64 = libc::RLIM_INFINITY;
 
 /// getrlimit(2): `(soft, hard)`.
-pub fn getrlimit(res: Resource) -> io::Result<(u64, u64)> {
+pub fn getrlimit(res: Resource) -> Result<(u64, u64), Errno> {
     let mut r = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -204,7 +184,7 @@ pub fn getrlimit(res: Resource) -> io::Result<(u64, u64)> {
 }
 
 /// setrlimit(2).
-pub fn setrlimit(res: Resource, soft: u64, hard: u64) -> io::Result<()> {
+pub fn setrlimit(res: Resource, soft: u64, hard: u64) -> Result<(), Errno> {
     let r = libc::rlimit {
         rlim_cur: soft,
         rlim_max: hard,
@@ -213,23 +193,16 @@ pub fn setrlimit(res: Resource, soft: u64, hard: u64) -> io::Result<()> {
     cvt(unsafe { libc::setrlimit(res, &r) }).map(drop)
 }
 
-/// close(2), reporting failure (e.g. EBADF for a descriptor not open).
-pub fn close(fd: i32) -> io::Result<()> {
-    // SAFETY: closing an integer descriptor is memory-safe; the caller
-    // owns it.
-    cvt(unsafe { libc::close(fd) }).map(drop)
-}
-
 /// execve(2); returns only on failure. `envp` entries are `KEY=value`.
-pub fn execve<A: AsRef<CStr>, E: AsRef<CStr>>(path: &CStr, argv: &[A], envp: &[E]) -> io::Error {
+pub fn execve<A: AsRef<CStr>, E: AsRef<CStr>>(path: &CStr, argv: &[A], envp: &[E]) -> Errno {
     let mut a: Vec<*const libc::c_char> = argv.iter().map(|s| s.as_ref().as_ptr()).collect();
-    a.push(std::ptr::null());
+    a.push(core::ptr::null());
     let mut e: Vec<*const libc::c_char> = envp.iter().map(|s| s.as_ref().as_ptr()).collect();
-    e.push(std::ptr::null());
+    e.push(core::ptr::null());
     // SAFETY: path, every argv/envp entry and both NULL-terminated pointer
     // arrays live until execve returns.
     unsafe { libc::execve(path.as_ptr(), a.as_ptr(), e.as_ptr()) };
-    io::Error::last_os_error()
+    Errno::last()
 }
 
 /// The process environment exactly as `environ` holds it: every entry,
