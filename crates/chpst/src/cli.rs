@@ -32,8 +32,8 @@ pub const VERSION: &[u8] = b"$Id: f279d44141c981dd7535a12260efcf1ef7beed26 $";
 
 /// The lock to take before running the program.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Lock {
-    pub path: Vec<u8>,
+pub struct Lock<'a> {
+    pub path: &'a [u8],
     /// Wait for the lock (chpst -l, setlock -n) rather than fail.
     pub wait: bool,
     /// setlock -x: if the lock cannot be had, exit 0 without a word.
@@ -42,39 +42,39 @@ pub struct Lock {
 
 /// An account argument; `ext` allows `user:group...` and `:uid:gid`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Account {
-    pub spec: Vec<u8>,
+pub struct Account<'a> {
+    pub spec: &'a [u8],
     pub ext: bool,
 }
 
 /// Everything to do, in the order [`crate::run`] does it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Plan {
+pub struct Plan<'a> {
     pub setsid: bool,
-    pub env_dir: Option<Vec<u8>>,
+    pub env_dir: Option<&'a [u8]>,
     /// chpst -e passes over subdirectories; envdir treats them as errors.
     pub env_dir_skips_dirs: bool,
     pub verbose: bool,
-    pub root: Option<Vec<u8>>,
-    pub chdir: Option<Vec<u8>>,
+    pub root: Option<&'a [u8]>,
+    pub chdir: Option<&'a [u8]>,
     pub nice: i64,
-    pub env_user: Option<Account>,
-    pub set_user: Option<Account>,
-    pub lock: Option<Lock>,
+    pub env_user: Option<Account<'a>>,
+    pub set_user: Option<Account<'a>>,
+    pub lock: Option<Lock<'a>>,
     /// Close descriptors 0, 1, 2.
     pub close: [bool; 3],
     pub limits: Limits,
-    pub argv0: Option<Vec<u8>>,
+    pub argv0: Option<&'a [u8]>,
     /// The program and its arguments (never empty).
-    pub prog: Vec<Vec<u8>>,
+    pub prog: &'a [&'a [u8]],
     /// setlock -x: a failed exec exits 0 silently too.
     pub quiet_exec_failure: bool,
 }
 
 /// The outcome of reading the command line.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Parsed {
-    Run(Box<Plan>),
+pub enum Parsed<'a> {
+    Run(Box<Plan<'a>>),
     /// Print this to stderr and exit 100.
     Usage(Vec<u8>),
 }
@@ -83,23 +83,20 @@ pub enum Parsed {
 /// the option scanner use it as is; usage lines and the personality use
 /// it without a leading `d` (runit's way to keep `dsetlock` and the like).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Names {
-    pub scanner: Vec<u8>,
-    pub program: Vec<u8>,
+pub struct Names<'a> {
+    pub scanner: &'a [u8],
+    pub program: &'a [u8],
 }
 
-impl Names {
-    pub fn from_argv0(argv0: &[u8]) -> Names {
-        let base = argv0.rsplit(|&c| c == b'/').next().unwrap_or_default();
-        let program = base.strip_prefix(b"d").unwrap_or(base);
-        Names {
-            scanner: base.to_vec(),
-            program: program.to_vec(),
-        }
+impl<'a> Names<'a> {
+    pub fn from_argv0(argv0: &'a [u8]) -> Names<'a> {
+        let scanner = argv0.rsplit(|&c| c == b'/').next().unwrap_or_default();
+        let program = scanner.strip_prefix(b"d").unwrap_or(scanner);
+        Names { scanner, program }
     }
 
     pub fn personality(&self) -> Personality {
-        match &self.program[..] {
+        match self.program {
             b"setuidgid" => Personality::SetUidGid,
             b"envuidgid" => Personality::EnvUidGid,
             b"envdir" => Personality::EnvDir,
@@ -110,10 +107,10 @@ impl Names {
         }
     }
 
-    fn usage(&self, extra: &[u8], text: &[u8]) -> Parsed {
+    fn usage(&self, extra: &[u8], text: &[u8]) -> Parsed<'static> {
         let mut m = extra.to_vec();
         m.extend_from_slice(b"usage: ");
-        m.extend_from_slice(&self.program);
+        m.extend_from_slice(self.program);
         m.push(b' ');
         m.extend_from_slice(text);
         m.extend_from_slice(b"\n\n");
@@ -127,12 +124,12 @@ impl Names {
             Opt::MissingArg(c) => (&b": option requires an argument -- "[..], c),
             Opt::Found(..) => return None,
         };
-        Some([&self.scanner[..], what, &[c], b"\n"].concat())
+        Some([self.scanner, what, &[c], b"\n"].concat())
     }
 }
 
 /// Reads `args` (args[0] is the program name).
-pub fn parse(args: &[&[u8]]) -> Parsed {
+pub fn parse<'a>(args: &'a [&'a [u8]]) -> Parsed<'a> {
     let names = Names::from_argv0(args.first().copied().unwrap_or_default());
     match names.personality() {
         Personality::Chpst => chpst(&names, args),
@@ -140,8 +137,8 @@ pub fn parse(args: &[&[u8]]) -> Parsed {
         Personality::EnvUidGid => account_child(&names, args, true),
         Personality::EnvDir => match args {
             [_, dir, prog @ ..] if !prog.is_empty() => Parsed::Run(Box::new(Plan {
-                env_dir: Some(dir.to_vec()),
-                prog: owned(prog),
+                env_dir: Some(dir),
+                prog,
                 ..Plan::default()
             })),
             _ => names.usage(b"", b"dir child"),
@@ -149,7 +146,7 @@ pub fn parse(args: &[&[u8]]) -> Parsed {
         Personality::PgrpHack => match args {
             [_, prog @ ..] if !prog.is_empty() => Parsed::Run(Box::new(Plan {
                 setsid: true,
-                prog: owned(prog),
+                prog,
                 ..Plan::default()
             })),
             _ => names.usage(b"", b"child"),
@@ -159,12 +156,7 @@ pub fn parse(args: &[&[u8]]) -> Parsed {
     }
 }
 
-/// Owned copies of the program and its arguments.
-fn owned(prog: &[&[u8]]) -> Vec<Vec<u8>> {
-    prog.iter().map(|a| a.to_vec()).collect()
-}
-
-fn account_child(names: &Names, args: &[&[u8]], env: bool) -> Parsed {
+fn account_child<'a>(names: &Names<'_>, args: &'a [&'a [u8]], env: bool) -> Parsed<'a> {
     let [_, account, prog @ ..] = args else {
         return names.usage(b"", b"account child");
     };
@@ -172,11 +164,11 @@ fn account_child(names: &Names, args: &[&[u8]], env: bool) -> Parsed {
         return names.usage(b"", b"account child");
     }
     let account = Some(Account {
-        spec: account.to_vec(),
+        spec: account,
         ext: false,
     });
     let mut plan = Plan {
-        prog: owned(prog),
+        prog,
         ..Plan::default()
     };
     if env {
@@ -187,7 +179,7 @@ fn account_child(names: &Names, args: &[&[u8]], env: bool) -> Parsed {
     Parsed::Run(Box::new(plan))
 }
 
-fn chpst(names: &Names, args: &[&[u8]]) -> Parsed {
+fn chpst<'a>(names: &Names<'_>, args: &'a [&'a [u8]]) -> Parsed<'a> {
     let mut p = Plan {
         env_dir_skips_dirs: true,
         ..Plan::default()
@@ -202,22 +194,12 @@ fn chpst(names: &Names, args: &[&[u8]]) -> Parsed {
         let a = arg.unwrap_or_default();
         let limit = || number::limit(a).map(stored);
         match c {
-            b'u' => {
-                p.set_user = Some(Account {
-                    spec: a.to_vec(),
-                    ext: true,
-                })
-            }
-            b'U' => {
-                p.env_user = Some(Account {
-                    spec: a.to_vec(),
-                    ext: true,
-                })
-            }
-            b'b' => p.argv0 = Some(a.to_vec()),
-            b'e' => p.env_dir = Some(a.to_vec()),
-            b'/' => p.root = Some(a.to_vec()),
-            b'C' => p.chdir = Some(a.to_vec()),
+            b'u' => p.set_user = Some(Account { spec: a, ext: true }),
+            b'U' => p.env_user = Some(Account { spec: a, ext: true }),
+            b'b' => p.argv0 = Some(a),
+            b'e' => p.env_dir = Some(a),
+            b'/' => p.root = Some(a),
+            b'C' => p.chdir = Some(a),
             b'm' => match number::limit(a) {
                 Some(v) => p.limits.set_memory(v),
                 None => return usage(b""),
@@ -244,7 +226,7 @@ fn chpst(names: &Names, args: &[&[u8]]) -> Parsed {
                     return usage(b"");
                 }
                 p.lock = Some(Lock {
-                    path: a.to_vec(),
+                    path: a,
                     wait: c == b'l',
                     quiet: false,
                 });
@@ -262,14 +244,14 @@ fn chpst(names: &Names, args: &[&[u8]]) -> Parsed {
             }
         }
     }
-    p.prog = owned(&args[g.optind().min(args.len())..]);
+    p.prog = &args[g.optind().min(args.len())..];
     if p.prog.is_empty() {
         return usage(b"");
     }
     Parsed::Run(Box::new(p))
 }
 
-fn setlock(names: &Names, args: &[&[u8]]) -> Parsed {
+fn setlock<'a>(names: &Names<'_>, args: &'a [&'a [u8]]) -> Parsed<'a> {
     // Note the letters: like runit's, -n waits for the lock and -N (the
     // default) does not, the reverse of daemontools' setlock.
     let (mut wait, mut quiet) = (false, false);
@@ -289,19 +271,19 @@ fn setlock(names: &Names, args: &[&[u8]]) -> Parsed {
     match &args[g.optind().min(args.len())..] {
         [file, prog @ ..] if !prog.is_empty() => Parsed::Run(Box::new(Plan {
             lock: Some(Lock {
-                path: file.to_vec(),
+                path: file,
                 wait,
                 quiet,
             }),
             quiet_exec_failure: quiet,
-            prog: owned(prog),
+            prog,
             ..Plan::default()
         })),
         _ => names.usage(b"", SETLOCK_USAGE),
     }
 }
 
-fn softlimit(names: &Names, args: &[&[u8]]) -> Parsed {
+fn softlimit<'a>(names: &Names<'_>, args: &'a [&'a [u8]]) -> Parsed<'a> {
     let mut l = Limits::default();
     let mut g = Getopt::new(args, b"a:c:d:f:l:m:o:p:r:s:t:");
     for o in g.by_ref() {
@@ -331,7 +313,7 @@ fn softlimit(names: &Names, args: &[&[u8]]) -> Parsed {
             }
         }
     }
-    let prog = owned(&args[g.optind().min(args.len())..]);
+    let prog = &args[g.optind().min(args.len())..];
     if prog.is_empty() {
         return names.usage(b"", SOFTLIMIT_USAGE);
     }
@@ -346,23 +328,19 @@ fn softlimit(names: &Names, args: &[&[u8]]) -> Parsed {
 mod tests {
     use super::*;
 
-    fn args(v: &[&str]) -> Vec<Vec<u8>> {
-        v.iter().map(|s| s.as_bytes().to_vec()).collect()
+    fn args(v: &[&'static str]) -> Vec<&'static [u8]> {
+        v.iter().map(|s| s.as_bytes()).collect()
     }
 
-    fn parse_strs(v: &[&str]) -> Parsed {
-        parse(&v.iter().map(|s| s.as_bytes()).collect::<Vec<_>>())
-    }
-
-    fn plan(v: &[&str]) -> Plan {
-        match parse_strs(v) {
+    fn plan(v: &[&'static str]) -> Plan<'static> {
+        match parse(args(v).leak()) {
             Parsed::Run(p) => *p,
             Parsed::Usage(u) => panic!("usage: {}", String::from_utf8_lossy(&u)),
         }
     }
 
-    fn usage(v: &[&str]) -> String {
-        match parse_strs(v) {
+    fn usage(v: &[&'static str]) -> String {
+        match parse(&args(v)) {
             Parsed::Usage(u) => String::from_utf8(u).unwrap(),
             Parsed::Run(p) => panic!("ran {p:?}"),
         }
@@ -373,10 +351,7 @@ mod tests {
     #[test]
     fn names_and_personalities() {
         let n = Names::from_argv0(b"/usr/bin/dsetlock");
-        assert_eq!(
-            (n.scanner.as_slice(), n.program.as_slice()),
-            (&b"dsetlock"[..], &b"setlock"[..])
-        );
+        assert_eq!((n.scanner, n.program), (&b"dsetlock"[..], &b"setlock"[..]));
         assert_eq!(n.personality(), Personality::SetLock);
         assert_eq!(
             Names::from_argv0(b"envdir").personality(),
@@ -437,29 +412,26 @@ mod tests {
         assert_eq!(
             p.set_user,
             Some(Account {
-                spec: b"nobody:root".to_vec(),
+                spec: b"nobody:root",
                 ext: true
             })
         );
         assert_eq!(
             p.env_user,
             Some(Account {
-                spec: b":1:2".to_vec(),
+                spec: b":1:2",
                 ext: true
             })
         );
-        assert_eq!(p.argv0.as_deref(), Some(&b"a0"[..]));
-        assert_eq!(p.env_dir.as_deref(), Some(&b"/e"[..]));
+        assert_eq!(p.argv0, Some(&b"a0"[..]));
+        assert_eq!(p.env_dir, Some(&b"/e"[..]));
         assert!(p.env_dir_skips_dirs);
-        assert_eq!(
-            (p.root.as_deref(), p.chdir.as_deref()),
-            (Some(&b"/r"[..]), Some(&b"/c"[..]))
-        );
+        assert_eq!((p.root, p.chdir), (Some(&b"/r"[..]), Some(&b"/c"[..])));
         assert_eq!(p.nice, -3);
         assert_eq!(
             p.lock,
             Some(Lock {
-                path: b"/lk".to_vec(),
+                path: b"/lk",
                 wait: true,
                 quiet: false
             })
@@ -523,7 +495,7 @@ mod tests {
         assert_eq!(
             p.set_user,
             Some(Account {
-                spec: b"nobody".to_vec(),
+                spec: b"nobody",
                 ext: false
             })
         );
@@ -532,15 +504,12 @@ mod tests {
         assert_eq!(
             p.env_user,
             Some(Account {
-                spec: b"-x".to_vec(),
+                spec: b"-x",
                 ext: false
             })
         );
         let p = plan(&["envdir", "--", "true"]);
-        assert_eq!(
-            (p.env_dir.as_deref(), p.env_dir_skips_dirs),
-            (Some(&b"--"[..]), false)
-        );
+        assert_eq!((p.env_dir, p.env_dir_skips_dirs), (Some(&b"--"[..]), false));
         let p = plan(&["pgrphack", "-x"]);
         assert!(p.setsid);
         assert_eq!(p.prog, args(&["-x"]));
@@ -555,11 +524,11 @@ mod tests {
 
     #[test]
     fn setlock_options() {
-        let lock = |v: &[&str]| plan(v).lock.unwrap();
+        let lock = |v: &[&'static str]| plan(v).lock.unwrap();
         assert_eq!(
             lock(&["setlock", "f", "p"]),
             Lock {
-                path: b"f".to_vec(),
+                path: b"f",
                 wait: false,
                 quiet: false
             }

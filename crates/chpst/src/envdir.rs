@@ -13,24 +13,40 @@ use runit_core::Errno;
 /// runit's read buffer, carried from one file to the next: it holds the
 /// last file's processed value (plus a NUL), and a file that vanished
 /// between listing and opening (or a dangling symlink) is given that
-/// stale content again, exactly as runit does.
+/// stale content again, exactly as runit does. One buffer serves every
+/// file.
 #[derive(Default)]
 pub struct Buffer(Vec<u8>);
 
-impl Buffer {
-    /// A file was read: its content replaces the buffer.
-    pub fn fill(&mut self, content: Vec<u8>) {
-        self.0 = content;
-    }
+/// How reading a file failed.
+enum Failed {
+    Open(Errno),
+    Read(Errno),
+}
 
-    /// A read failed after the file was opened: the buffer is empty.
-    pub fn clear(&mut self) {
+impl Buffer {
+    /// Reads a file up to the end of its first line (all a value needs)
+    /// into the buffer. A file that cannot be opened leaves the buffer as
+    /// it was; a failed read leaves it empty.
+    fn read(&mut self, name: &CStr) -> Result<(), Failed> {
+        let f = sys::open(name, libc::O_RDONLY | libc::O_NONBLOCK, 0).map_err(Failed::Open)?;
         self.0.clear();
+        let mut chunk = [0u8; 512];
+        loop {
+            let n = sys::read(f.raw(), &mut chunk).map_err(|e| {
+                self.0.clear();
+                Failed::Read(e)
+            })?;
+            self.0.extend_from_slice(&chunk[..n]);
+            if n == 0 || chunk[..n].contains(&b'\n') {
+                return Ok(());
+            }
+        }
     }
 
     /// The value the buffer gives: `None` (unset) when it is empty, else
     /// its first line with trailing blanks cut and NULs made newlines.
-    pub fn value(&mut self) -> Option<Vec<u8>> {
+    pub fn value(&mut self) -> Option<&[u8]> {
         let b = &mut self.0;
         if b.is_empty() {
             return None;
@@ -45,39 +61,8 @@ impl Buffer {
                 *c = b'\n';
             }
         }
-        let v = b.clone();
         b.push(0);
-        Some(v)
-    }
-}
-
-/// The value a file's content gives on its own: `None` for an empty file.
-pub fn value(content: &[u8]) -> Option<Vec<u8>> {
-    let mut b = Buffer::default();
-    b.fill(content.to_vec());
-    b.value()
-}
-
-/// How reading a file failed.
-enum Failed {
-    Open(Errno),
-    Read(Errno),
-}
-
-/// Reads a file up to the end of its first line (all a value needs).
-fn first_line(name: &CStr) -> Result<Vec<u8>, Failed> {
-    let f = sys::open(name, libc::O_RDONLY | libc::O_NONBLOCK, 0).map_err(Failed::Open)?;
-    let mut out = Vec::new();
-    let mut buf = [0u8; 512];
-    loop {
-        let n = sys::read(f.raw(), &mut buf).map_err(Failed::Read)?;
-        if n == 0 {
-            return Ok(out);
-        }
-        out.extend_from_slice(&buf[..n]);
-        if buf[..n].contains(&b'\n') {
-            return Ok(out);
-        }
+        Some(&b[..len])
     }
 }
 
@@ -114,11 +99,9 @@ pub fn read(
         if name.first() == Some(&b'.') {
             continue;
         }
-        match first_line(entry) {
-            Ok(content) => buf.fill(content),
-            Err(Failed::Open(Errno(libc::ENOENT))) => {}
+        match buf.read(entry) {
+            Ok(()) | Err(Failed::Open(Errno(libc::ENOENT))) => {}
             Err(Failed::Open(e) | Failed::Read(e)) => {
-                buf.clear();
                 if skip_dirs && e.0 == libc::EISDIR {
                     if verbose {
                         warn(&msg(&[b"unable to read ", dir, b"/", name, b": ", err(e)]));
@@ -129,7 +112,7 @@ pub fn read(
             }
         }
         match buf.value() {
-            Some(v) => edits.set(name, &v),
+            Some(v) => edits.set(name, v),
             None => edits.unset(name),
         }
     }
@@ -140,6 +123,11 @@ pub fn read(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The value a file's content gives on its own.
+    fn value(content: &[u8]) -> Option<Vec<u8>> {
+        Buffer(content.to_vec()).value().map(<[u8]>::to_vec)
+    }
 
     #[test]
     fn values() {
@@ -161,15 +149,13 @@ mod tests {
         let mut b = Buffer::default();
         // First entry missing: nothing read yet, so the variable is unset.
         assert_eq!(b.value(), None);
-        b.fill(b"valG\nrest\n".to_vec());
-        assert_eq!(b.value(), Some(b"valG".to_vec()));
+        b.0 = b"valG\nrest\n".to_vec();
+        assert_eq!(b.value(), Some(&b"valG"[..]));
         // Missing files reuse it: its NUL end becomes a newline, then the
         // newline cuts it again.
-        assert_eq!(b.value(), Some(b"valG\n".to_vec()));
-        assert_eq!(b.value(), Some(b"valG".to_vec()));
-        b.clear();
-        assert_eq!(b.value(), None);
-        b.fill(Vec::new());
+        assert_eq!(b.value(), Some(&b"valG\n"[..]));
+        assert_eq!(b.value(), Some(&b"valG"[..]));
+        b.0.clear();
         assert_eq!(b.value(), None);
     }
 }

@@ -5,45 +5,46 @@
 //! `NAME=value` at the end, so `env` output matches runit's order.
 //! Entries are the C library's own strings where unchanged (no copies).
 
-use alloc::borrow::Cow;
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
-/// Ordered edits: `NAME=value` sets, `NAME` alone unsets.
+/// Ordered edits, each a C string: `NAME=value` sets, `NAME` alone
+/// unsets.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Edits(Vec<Vec<u8>>);
+pub struct Edits(Vec<CString>);
 
 impl Edits {
     pub fn set(&mut self, name: &[u8], value: &[u8]) {
-        let mut e = Vec::with_capacity(name.len() + 1 + value.len());
+        let mut e = Vec::with_capacity(name.len() + value.len() + 2);
         e.extend_from_slice(name);
         e.push(b'=');
         e.extend_from_slice(value);
-        self.0.push(e);
+        self.0.push(c_string_from(e));
     }
 
     pub fn unset(&mut self, name: &[u8]) {
-        self.0.push(name.to_vec());
+        self.0.push(c_string(name));
     }
 
     /// Applies the edits to `env` (entries `NAME=value`, in order). A
     /// name holding `=` (an envdir file `A=B`) edits variable `A`.
-    pub fn apply<'a>(&self, mut env: Vec<Cow<'a, CStr>>) -> Vec<Cow<'a, CStr>> {
+    pub fn apply<'a>(&'a self, env: &mut Vec<&'a CStr>) {
+        env.reserve(self.0.len());
         for edit in &self.0 {
-            let split = edit.iter().position(|&c| c == b'=').unwrap_or(edit.len());
-            let name = &edit[..split];
+            let text = edit.to_bytes();
+            let split = text.iter().position(|&c| c == b'=').unwrap_or(text.len());
+            let name = &text[..split];
             if let Some(j) = env.iter().position(|v| {
                 let v = v.to_bytes();
-                v.starts_with(name) && v.get(split) == Some(&b'=')
+                v.get(split) == Some(&b'=') && v.starts_with(name)
             }) {
                 env.swap_remove(j);
             }
-            if split < edit.len() {
-                env.push(Cow::Owned(c_string(edit)));
+            if split < text.len() {
+                env.push(edit);
             }
         }
-        env
     }
 }
 
@@ -52,6 +53,14 @@ impl Edits {
 pub fn c_string(b: &[u8]) -> CString {
     let end = b.iter().position(|&x| x == 0).unwrap_or(b.len());
     CString::new(&b[..end]).unwrap_or_default()
+}
+
+/// [`c_string`] of a vector, reusing its memory (it has room for the NUL).
+fn c_string_from(mut b: Vec<u8>) -> CString {
+    if let Some(end) = b.iter().position(|&x| x == 0) {
+        b.truncate(end);
+    }
+    CString::new(b).unwrap_or_default()
 }
 
 /// The value of `name` in `env`, first match.
@@ -66,25 +75,25 @@ pub fn get<'a>(env: &[&'a CStr], name: &[u8]) -> Option<&'a [u8]> {
 mod tests {
     use super::*;
 
-    fn env(v: &[&str]) -> Vec<Cow<'static, CStr>> {
-        v.iter()
-            .map(|s| Cow::Owned(c_string(s.as_bytes())))
-            .collect()
-    }
-
-    fn refs<'a>(v: &'a [Cow<'static, CStr>]) -> Vec<&'a CStr> {
-        v.iter().map(|c| c.as_ref()).collect()
+    /// `start` with the edits applied, as strings.
+    fn applied(e: &Edits, start: &[&str]) -> Vec<String> {
+        let owned: Vec<CString> = start.iter().map(|s| CString::new(*s).unwrap()).collect();
+        let mut env: Vec<&CStr> = owned.iter().map(|c| c.as_c_str()).collect();
+        e.apply(&mut env);
+        env.iter().map(|c| c.to_str().unwrap().to_owned()).collect()
     }
 
     #[test]
     fn order_matches_runit() {
-        let start = env(&["A=1", "HOME=/root", "B=2", "_=/bin/x"]);
         let mut e = Edits::default();
         e.unset(b"HOME");
         e.set(b"A", b"new");
         e.set(b"C", b"3");
         // HOME's slot gets the last entry (_), then A's slot gets B.
-        assert_eq!(e.apply(start), env(&["B=2", "_=/bin/x", "A=new", "C=3"]));
+        assert_eq!(
+            applied(&e, &["A=1", "HOME=/root", "B=2", "_=/bin/x"]),
+            ["B=2", "_=/bin/x", "A=new", "C=3"]
+        );
     }
 
     #[test]
@@ -94,8 +103,8 @@ mod tests {
         e.set(b"X=Y", b"q");
         e.unset(b"Z=W");
         assert_eq!(
-            e.apply(env(&["X=old", "Z=1", "ZZ=2"])),
-            env(&["ZZ=2", "X=Y=q", "Z=W"])
+            applied(&e, &["X=old", "Z=1", "ZZ=2"]),
+            ["ZZ=2", "X=Y=q", "Z=W"]
         );
     }
 
@@ -103,9 +112,9 @@ mod tests {
     fn prefix_is_not_a_match() {
         let mut e = Edits::default();
         e.unset(b"PATH");
-        assert_eq!(e.apply(env(&["PATHX=1", "PATH=/bin"])), env(&["PATHX=1"]));
-        let two = env(&["PATHX=1", "PATH=/bin"]);
-        assert_eq!(get(&refs(&two), b"PATH"), Some(&b"/bin"[..]));
-        assert_eq!(get(&refs(&two[..1]), b"PATH"), None);
+        assert_eq!(applied(&e, &["PATHX=1", "PATH=/bin"]), ["PATHX=1"]);
+        let two = [c"PATHX=1", c"PATH=/bin"];
+        assert_eq!(get(&two, b"PATH"), Some(&b"/bin"[..]));
+        assert_eq!(get(&two[..1], b"PATH"), None);
     }
 }

@@ -7,7 +7,6 @@
 //! search. The error reported is the remembered one, else the last.
 
 use crate::environment::c_string;
-use alloc::borrow::Cow;
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::CStr;
@@ -41,7 +40,7 @@ pub fn search(prog: &[u8], path: Option<&[u8]>, exec: &mut dyn FnMut(&[u8]) -> E
 
 /// Replaces the process with `prog` (looked up in `path`), argv `argv`,
 /// environment `env`. Returns the error to report when that fails.
-pub fn run(prog: &[u8], argv: &[Vec<u8>], env: &[Cow<CStr>], path: Option<&[u8]>) -> Errno {
+pub fn run(prog: &[u8], argv: &[&[u8]], env: &[&CStr], path: Option<&[u8]>) -> Errno {
     let argv: Vec<CString> = argv.iter().map(|a| c_string(a)).collect();
     search(prog, path, &mut |cand| {
         runit_core::sys::procstate::execve(&c_string(cand), &argv, env)

@@ -9,7 +9,6 @@ use crate::account::{self, Accounts, Ids};
 use crate::cli::{Account, Lock, Plan};
 use crate::environment::{self, Edits};
 use crate::{envdir, number, pathexec};
-use alloc::borrow::Cow;
 use alloc::vec::Vec;
 use runit_core::sys::{self, procstate as ps};
 use runit_core::Errno;
@@ -48,7 +47,7 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
         let _ = ps::setsid();
     }
     let mut edits = Edits::default();
-    if let Some(dir) = &plan.env_dir {
+    if let Some(dir) = plan.env_dir {
         let mut warn = |m: &[u8]| say(b"warning: ", &[m]);
         if let Err(m) = envdir::read(
             dir,
@@ -60,7 +59,7 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
             fatal(&[&m]);
         }
     }
-    if let Some(root) = &plan.root {
+    if let Some(root) = plan.root {
         if let Err(e) = chdir(root) {
             fatal(&[b"unable to change directory: ", root, b": ", errstr(e)]);
         }
@@ -68,7 +67,7 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
             fatal(&[b"unable to change root directory: ", errstr(e)]);
         }
     }
-    if let Some(dir) = &plan.chdir {
+    if let Some(dir) = plan.chdir {
         if let Err(e) = chdir(dir) {
             fatal(&[b"unable to change directory: ", dir, b": ", errstr(e)]);
         }
@@ -104,11 +103,11 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
 
 fn resolve(a: &Account, db: &dyn Accounts) -> Ids {
     let r = if a.ext {
-        account::resolve_ext(&a.spec, db)
+        account::resolve_ext(a.spec, db)
     } else {
-        account::resolve_plain(&a.spec, db)
+        account::resolve_plain(a.spec, db)
     };
-    r.unwrap_or_else(|f| fatal(&[&account::failure_message(&a.spec, a.ext, &f)]))
+    r.unwrap_or_else(|f| fatal(&[&account::failure_message(a.spec, a.ext, &f)]))
 }
 
 /// Groups, then gid, then uid; then checks that all of it took.
@@ -123,16 +122,10 @@ fn drop_privileges(ids: &Ids) {
         fatal(&[b"unable to setuid: ", errstr(e)]);
     }
     let denied = errstr(Errno(libc::EPERM));
-    let mut want = ids.gids.clone();
-    want.sort_unstable();
     let mut room = [0u32; 2 * account::MAX_GIDS];
     match ps::getgroups(&mut room) {
-        Ok(have) => {
-            have.sort_unstable();
-            if *have != want[..] {
-                fatal(&[b"unable to setgroups: ", denied]);
-            }
-        }
+        Ok(have) if same_groups(have, &ids.gids) => {}
+        Ok(_) => fatal(&[b"unable to setgroups: ", denied]),
         Err(e) => fatal(&[b"unable to setgroups: ", errstr(e)]),
     }
     let (uids, gids) = ps::getres_ids();
@@ -144,6 +137,13 @@ fn drop_privileges(ids: &Ids) {
     }
 }
 
+/// Whether the kernel's supplementary groups are the ones set, in any
+/// order (it keeps them sorted), each as often.
+fn same_groups(have: &[u32], set: &[u32]) -> bool {
+    let count = |list: &[u32], g: u32| list.iter().filter(|&&x| x == g).count();
+    have.len() == set.len() && set.iter().all(|&g| count(have, g) == count(set, g))
+}
+
 /// Opens (creating, mode 0600) and locks the file; the descriptor stays
 /// open across exec so the program holds the lock.
 fn take_lock(lock: &Lock) {
@@ -151,10 +151,10 @@ fn take_lock(lock: &Lock) {
         if lock.quiet {
             sys::exit(0);
         }
-        fatal(&[what, b": ", &lock.path, b": ", errstr(e)])
+        fatal(&[what, b": ", lock.path, b": ", errstr(e)])
     };
     let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK;
-    let fd = sys::c_string(&lock.path)
+    let fd = sys::c_string(lock.path)
         .and_then(|p| sys::open(&p, flags, 0o600))
         .unwrap_or_else(|e| fail(b"unable to open lock", e))
         .into_raw();
@@ -169,16 +169,31 @@ fn take_lock(lock: &Lock) {
 }
 
 fn exec(plan: &Plan, edits: &Edits) -> i32 {
-    let start_env = ps::environ();
-    let path = environment::get(&start_env, b"PATH");
-    let env = edits.apply(start_env.iter().map(|&c| Cow::Borrowed(c)).collect());
-    let mut argv = plan.prog.clone();
-    if let Some(a0) = &plan.argv0 {
-        argv[0] = a0.clone();
+    let mut env = ps::environ();
+    let path = environment::get(&env, b"PATH");
+    edits.apply(&mut env);
+    let mut argv = plan.prog.to_vec();
+    if let Some(a0) = plan.argv0 {
+        argv[0] = a0;
     }
-    let e = pathexec::run(&plan.prog[0], &argv, &env, path);
+    let e = pathexec::run(plan.prog[0], &argv, &env, path);
     if plan.quiet_exec_failure {
         return 0;
     }
-    fatal(&[b"unable to run: ", &argv[0], b": ", errstr(e)])
+    fatal(&[b"unable to run: ", argv[0], b": ", errstr(e)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_groups;
+
+    #[test]
+    fn groups_compare_as_multisets() {
+        assert!(same_groups(&[1, 2, 3], &[3, 1, 2]));
+        assert!(same_groups(&[2, 2, 5], &[2, 5, 2]));
+        assert!(same_groups(&[], &[]));
+        assert!(!same_groups(&[2, 5, 5], &[2, 2, 5]));
+        assert!(!same_groups(&[1, 2], &[1, 2, 3]));
+        assert!(!same_groups(&[0], &[65534]));
+    }
 }

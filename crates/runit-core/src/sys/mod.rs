@@ -1,6 +1,12 @@
 //! Syscall helpers without std: the only place in this crate where
 //! `unsafe` is allowed. Each block says why it is sound. Errors come back
 //! as [`Errno`], descriptors as [`Fd`] (closed on drop) or plain numbers.
+//!
+//! Plain system calls go through syscall(2) rather than one C library
+//! wrapper each: every C library symbol a program links is one more
+//! lookup for the dynamic loader at each start, and chpst starts with
+//! every service. Calls whose C library wrappers do more than the system
+//! call (credentials, account lookups, nice) keep their wrappers.
 #![allow(unsafe_code)]
 
 pub mod procstate;
@@ -9,6 +15,7 @@ use crate::Errno;
 use alloc::vec::Vec;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ffi::CStr;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 impl Errno {
     /// The calling thread's current `errno`.
@@ -20,6 +27,15 @@ impl Errno {
 
 /// Turns a `-1` return into the current `errno` as an error.
 fn cvt(ret: libc::c_int) -> Result<libc::c_int, Errno> {
+    if ret == -1 {
+        Err(Errno::last())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// [`cvt`] for syscall(2)'s return value.
+fn cvt_long(ret: libc::c_long) -> Result<libc::c_long, Errno> {
     if ret == -1 {
         Err(Errno::last())
     } else {
@@ -52,8 +68,7 @@ impl Fd {
 
 impl Drop for Fd {
     fn drop(&mut self) {
-        // SAFETY: the descriptor is owned by this value.
-        unsafe { libc::close(self.0) };
+        let _ = close(self.0);
     }
 }
 
@@ -61,15 +76,17 @@ impl Drop for Fd {
 /// a lock must stay held across exec); `mode` is used when creating.
 pub fn open(path: &CStr, flags: i32, mode: u32) -> Result<Fd, Errno> {
     // SAFETY: path is NUL-terminated.
-    let fd = cvt(unsafe { libc::open(path.as_ptr(), flags, mode) })?;
-    Ok(Fd(fd))
+    let fd = cvt_long(unsafe {
+        libc::syscall(libc::SYS_openat, libc::AT_FDCWD, path.as_ptr(), flags, mode)
+    })?;
+    Ok(Fd(fd as i32))
 }
 
 /// read(2) into `buf`; `Ok(0)` is end of file. EINTR is retried.
 pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
     loop {
         // SAFETY: buf is valid for buf.len() writable bytes.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        let n = unsafe { libc::syscall(libc::SYS_read, fd, buf.as_mut_ptr(), buf.len()) };
         if n >= 0 {
             return Ok(n as usize);
         }
@@ -86,7 +103,7 @@ pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
 pub fn write_all(fd: i32, mut bytes: &[u8]) {
     while !bytes.is_empty() {
         // SAFETY: bytes is valid for bytes.len() readable bytes.
-        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        let n = unsafe { libc::syscall(libc::SYS_write, fd, bytes.as_ptr(), bytes.len()) };
         if n > 0 {
             bytes = &bytes[n as usize..];
         } else if n == 0 || Errno::last().0 != libc::EINTR {
@@ -99,81 +116,106 @@ pub fn write_all(fd: i32, mut bytes: &[u8]) {
 pub fn close(fd: i32) -> Result<(), Errno> {
     // SAFETY: closing an integer descriptor is memory-safe; the caller
     // owns it.
-    cvt(unsafe { libc::close(fd) }).map(drop)
+    cvt_long(unsafe { libc::syscall(libc::SYS_close, fd) }).map(drop)
 }
 
 /// chdir(2).
 pub fn chdir(path: &CStr) -> Result<(), Errno> {
     // SAFETY: path is NUL-terminated.
-    cvt(unsafe { libc::chdir(path.as_ptr()) }).map(drop)
+    cvt_long(unsafe { libc::syscall(libc::SYS_chdir, path.as_ptr()) }).map(drop)
 }
 
 /// fchdir(2): back to a directory held open.
 pub fn fchdir(fd: i32) -> Result<(), Errno> {
     // SAFETY: fchdir takes no pointers.
-    cvt(unsafe { libc::fchdir(fd) }).map(drop)
+    cvt_long(unsafe { libc::syscall(libc::SYS_fchdir, fd) }).map(drop)
 }
 
 /// flock(2) exclusive without waiting: EWOULDBLOCK when someone holds it.
 pub fn lock_exclusive_nowait(fd: i32) -> Result<(), Errno> {
     // SAFETY: flock on any integer is memory-safe; a bad fd gives EBADF.
-    cvt(unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) }).map(drop)
+    cvt_long(unsafe { libc::syscall(libc::SYS_flock, fd, libc::LOCK_EX | libc::LOCK_NB) }).map(drop)
 }
 
 /// flock(2) exclusive, waiting for the holder to let go.
 pub fn lock_exclusive_wait(fd: i32) -> Result<(), Errno> {
     loop {
         // SAFETY: as above.
-        match cvt(unsafe { libc::flock(fd, libc::LOCK_EX) }) {
+        match cvt_long(unsafe { libc::syscall(libc::SYS_flock, fd, libc::LOCK_EX) }) {
             Err(Errno(libc::EINTR)) => continue,
             r => return r.map(drop),
         }
     }
 }
 
-/// An open directory, read entry by entry, closed when dropped.
-pub struct Dir(core::ptr::NonNull<libc::DIR>);
+/// An open directory, read entry by entry with getdents64(2) into a
+/// buffer of its own (opendir(3) would set up malloc's heap for its
+/// buffer), closed when dropped.
+pub struct Dir {
+    fd: Fd,
+    buf: [u8; 2048],
+    /// The unread part of `buf`: `buf[pos..len]`.
+    pos: usize,
+    len: usize,
+}
+
+/// Where the fields of a `struct linux_dirent64` lie.
+const DIRENT_RECLEN: usize = 16;
+const DIRENT_NAME: usize = 19;
 
 impl Dir {
-    /// opendir(3).
+    /// Opens a directory for reading.
     pub fn open(path: &CStr) -> Result<Dir, Errno> {
-        // SAFETY: path is NUL-terminated.
-        let d = unsafe { libc::opendir(path.as_ptr()) };
-        core::ptr::NonNull::new(d).map(Dir).ok_or_else(Errno::last)
+        let fd = open(
+            path,
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            0,
+        )?;
+        Ok(Dir {
+            fd,
+            buf: [0; 2048],
+            pos: 0,
+            len: 0,
+        })
     }
 
     /// The next entry's name (`.` and `..` included), `Ok(None)` at the
     /// end. The name is valid until the next call.
     pub fn next_name(&mut self) -> Result<Option<&CStr>, Errno> {
-        // SAFETY: errno is thread-local; the DIR is open and ours; the
-        // entry readdir returns lives until the next readdir or closedir,
-        // which the borrow of self prevents.
-        unsafe {
-            *libc::__errno_location() = 0;
-            let ent = libc::readdir64(self.0.as_ptr());
-            if ent.is_null() {
-                return match Errno::last() {
-                    Errno(0) => Ok(None),
-                    e => Err(e),
-                };
+        if self.pos >= self.len {
+            // SAFETY: buf is valid for buf.len() writable bytes.
+            let n = cvt_long(unsafe {
+                libc::syscall(
+                    libc::SYS_getdents64,
+                    self.fd.raw(),
+                    self.buf.as_mut_ptr(),
+                    self.buf.len(),
+                )
+            })?;
+            if n == 0 {
+                return Ok(None);
             }
-            Ok(Some(CStr::from_ptr((*ent).d_name.as_ptr())))
+            (self.pos, self.len) = (0, n as usize);
         }
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        // SAFETY: the DIR is open and owned by this value.
-        unsafe { libc::closedir(self.0.as_ptr()) };
+        let entry = &self.buf[self.pos..self.len];
+        let reclen = entry
+            .get(DIRENT_RECLEN..DIRENT_RECLEN + 2)
+            .map_or(0, |b| usize::from(u16::from_ne_bytes([b[0], b[1]])));
+        let name = entry
+            .get(DIRENT_NAME..reclen)
+            .and_then(|b| CStr::from_bytes_until_nul(b).ok())
+            .ok_or(Errno(libc::EIO))?;
+        self.pos += reclen;
+        Ok(Some(name))
     }
 }
 
 /// _exit(2): ends the process at once (there are no stdio buffers to
 /// flush in a program built on this crate).
 pub fn exit(code: i32) -> ! {
-    // SAFETY: _exit takes no pointers and does not return.
-    unsafe { libc::_exit(code) }
+    // SAFETY: exit_group takes no pointers and does not return.
+    unsafe { libc::syscall(libc::SYS_exit_group, code) };
+    unreachable!("exit_group returned")
 }
 
 /// Writes `program: fatal: what` to stderr and exits 111.
@@ -201,56 +243,165 @@ pub unsafe fn args(argv: *const *const libc::c_char) -> Vec<&'static [u8]> {
     out
 }
 
-/// The C library's allocator as Rust's global allocator, for programs
-/// without std. Running out of memory ends the program with
-/// `program: fatal: out of memory`, exit 111, as runit's programs do.
-pub struct Malloc {
-    pub program: &'static [u8],
+/// The global allocator of programs without std, made for programs that
+/// run briefly and then exec: allocations are carved in order from a
+/// fixed block of static memory, and only when that is used up does the
+/// C library's malloc take over. A short run then never sets up malloc's
+/// heap at all (no brk calls, no heap page faults, no per-call
+/// bookkeeping). Memory given back is reused only when it is the most
+/// recent block; the rest is reclaimed by the exec. Running out of memory
+/// ends the program with `program: fatal: out of memory`, exit 111, as
+/// runit's programs do.
+pub struct StartupHeap {
+    program: &'static [u8],
+    block: &'static HeapBlock,
+    /// Bytes of `block` handed out so far.
+    used: AtomicUsize,
 }
+
+const BLOCK_SIZE: usize = 16 * 1024;
+
+/// The static memory of a [`StartupHeap`]: a static of its own, all
+/// zeros, so that it takes no room in the program file (`.bss`).
+pub struct HeapBlock(core::cell::UnsafeCell<Block>);
+
+#[repr(align(16))]
+struct Block([u8; BLOCK_SIZE]);
+
+impl HeapBlock {
+    pub const fn new() -> HeapBlock {
+        HeapBlock(core::cell::UnsafeCell::new(Block([0; BLOCK_SIZE])))
+    }
+}
+
+impl Default for HeapBlock {
+    fn default() -> HeapBlock {
+        HeapBlock::new()
+    }
+}
+
+// SAFETY: the block is only reached through its StartupHeap, which hands
+// out disjoint pieces of it.
+unsafe impl Sync for HeapBlock {}
 
 /// What malloc(3) guarantees on this platform.
 const MALLOC_ALIGN: usize = 16;
 
-impl Malloc {
-    fn check(&self, p: *mut u8) -> *mut u8 {
+impl StartupHeap {
+    /// `block` must serve this heap alone: `used` is only ever advanced
+    /// or rolled back atomically, so each piece has one owner.
+    pub const fn new(program: &'static [u8], block: &'static HeapBlock) -> StartupHeap {
+        StartupHeap {
+            program,
+            block,
+            used: AtomicUsize::new(0),
+        }
+    }
+
+    fn base(&self) -> *mut u8 {
+        // SAFETY: a place expression only; nothing is read or written.
+        unsafe { core::ptr::addr_of_mut!((*self.block.0.get()).0).cast() }
+    }
+
+    /// The offset of `p` in the block, if it lies there.
+    fn offset_of(&self, p: *mut u8) -> Option<usize> {
+        let off = (p as usize).wrapping_sub(self.base() as usize);
+        (off < BLOCK_SIZE).then_some(off)
+    }
+
+    /// Carves `layout` from the block, or `None` when it does not fit.
+    fn carve(&self, layout: Layout) -> Option<*mut u8> {
+        let base = self.base() as usize;
+        let mut used = self.used.load(Ordering::Relaxed);
+        loop {
+            let start =
+                ((base + used).checked_add(layout.align() - 1)? & !(layout.align() - 1)) - base;
+            let end = start.checked_add(layout.size())?;
+            if end > BLOCK_SIZE {
+                return None;
+            }
+            match self
+                .used
+                .compare_exchange(used, end, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                // SAFETY: start < BLOCK_SIZE, inside the block.
+                Ok(_) => return Some(unsafe { self.base().add(start) }),
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    fn malloc(&self, layout: Layout) -> *mut u8 {
+        let p = if layout.align() <= MALLOC_ALIGN {
+            // SAFETY: malloc takes no pointers.
+            unsafe { libc::malloc(layout.size()) }
+        } else {
+            let mut p = core::ptr::null_mut();
+            // SAFETY: p is a valid out-pointer; align is a power of two
+            // and a multiple of the pointer size.
+            match unsafe { libc::posix_memalign(&mut p, layout.align(), layout.size()) } {
+                0 => p,
+                _ => core::ptr::null_mut(),
+            }
+        };
         if p.is_null() {
             die(self.program, b"out of memory");
         }
-        p
+        p.cast()
     }
 }
 
-// SAFETY: malloc, posix_memalign, realloc and free meet GlobalAlloc's
-// contract; alignments above malloc's own go through posix_memalign, and
-// realloc is used only where malloc's alignment suffices.
-unsafe impl GlobalAlloc for Malloc {
+// SAFETY: blocks come from disjoint pieces of the static block or from
+// malloc/posix_memalign, each aligned as asked; the static block's pieces
+// are never passed to free.
+unsafe impl GlobalAlloc for StartupHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.align() <= MALLOC_ALIGN {
-            return self.check(unsafe { libc::malloc(layout.size()) }.cast());
+        match self.carve(layout) {
+            Some(p) => p,
+            None => self.malloc(layout),
         }
-        let mut p = core::ptr::null_mut();
-        // SAFETY: p is a valid out-pointer; align is a power of two and a
-        // multiple of the pointer size.
-        if unsafe { libc::posix_memalign(&mut p, layout.align(), layout.size()) } != 0 {
-            p = core::ptr::null_mut();
-        }
-        self.check(p.cast())
     }
 
-    unsafe fn dealloc(&self, p: *mut u8, _layout: Layout) {
-        // SAFETY: p came from this allocator.
-        unsafe { libc::free(p.cast()) }
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        match self.offset_of(p) {
+            // The most recent piece goes back; others stay until exec.
+            Some(off) => {
+                let end = off + layout.size();
+                let _ = self
+                    .used
+                    .compare_exchange(end, off, Ordering::Relaxed, Ordering::Relaxed);
+            }
+            // SAFETY: p came from malloc or posix_memalign.
+            None => unsafe { libc::free(p.cast()) },
+        }
     }
 
     unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if layout.align() <= MALLOC_ALIGN {
+        if let Some(off) = self.offset_of(p) {
+            // The most recent piece grows or shrinks in place.
+            let end = off + layout.size();
+            if let Some(new_end) = off.checked_add(new_size).filter(|&e| e <= BLOCK_SIZE) {
+                if self
+                    .used
+                    .compare_exchange(end, new_end, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return p;
+                }
+            }
+        } else if layout.align() <= MALLOC_ALIGN {
             // SAFETY: p came from malloc with this alignment.
-            return self.check(unsafe { libc::realloc(p.cast(), new_size) }.cast());
+            let q = unsafe { libc::realloc(p.cast(), new_size) };
+            if q.is_null() {
+                die(self.program, b"out of memory");
+            }
+            return q.cast();
         }
         // SAFETY: the new layout is valid as the caller guarantees; the
-        // old block is copied and freed only once the new one exists.
+        // old block is copied and given back only once the new one exists.
         unsafe {
-            let new = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+            let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+            let new = self.alloc(new_layout);
             core::ptr::copy_nonoverlapping(p, new, layout.size().min(new_size));
             self.dealloc(p, layout);
             new
@@ -260,14 +411,23 @@ unsafe impl GlobalAlloc for Malloc {
 
 /// Makes a binary crate (`#![no_std]`, `#![no_main]`) a C program: its
 /// `main` calls `$main(&args)` with the command line as byte strings and
-/// exits with what it returns; allocation goes to the C library's
-/// malloc; a panic (a bug: nothing in such a program should panic)
-/// prints `$name: fatal: internal error` and exits 111.
+/// exits with what it returns; allocation goes to a [`StartupHeap`]; a
+/// panic (a bug: nothing in such a program should panic) prints
+/// `$name: fatal: internal error` and exits 111.
+///
+/// Without std's entry point nothing is done behind the program's back
+/// either: std would reopen closed descriptors 0-2 on /dev/null and
+/// ignore SIGPIPE, and both would leak into a program exec'd in place
+/// (chpst must hand over exactly the descriptors and signal dispositions
+/// it was given).
 #[macro_export]
 macro_rules! c_program {
     ($name:literal, $main:path) => {
+        static C_PROGRAM_HEAP_BLOCK: $crate::sys::HeapBlock = $crate::sys::HeapBlock::new();
+
         #[global_allocator]
-        static C_PROGRAM_ALLOCATOR: $crate::sys::Malloc = $crate::sys::Malloc { program: $name };
+        static C_PROGRAM_ALLOCATOR: $crate::sys::StartupHeap =
+            $crate::sys::StartupHeap::new($name, &C_PROGRAM_HEAP_BLOCK);
 
         #[panic_handler]
         fn c_program_panic(_: &core::panic::PanicInfo) -> ! {
@@ -299,4 +459,73 @@ macro_rules! c_program {
         #[link(name = "c")]
         extern "C" {}
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(size: usize, align: usize) -> Layout {
+        Layout::from_size_align(size, align).unwrap()
+    }
+
+    #[test]
+    fn dir_lists_every_entry_across_buffer_refills() {
+        let dir = std::env::temp_dir().join(format!("runit-core-dir-{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        // Long names: far more than one 2 kB read of entries.
+        let mut want: Vec<String> = (0..300).map(|i| format!("{i:0>40}")).collect();
+        for name in &want {
+            std::fs::write(dir.join(name), b"").unwrap();
+        }
+        let path = alloc::ffi::CString::new(dir.to_str().unwrap()).unwrap();
+        let mut d = Dir::open(&path).unwrap();
+        let mut got = Vec::new();
+        while let Some(name) = d.next_name().unwrap() {
+            got.push(name.to_str().unwrap().to_owned());
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        want.extend([".".into(), "..".into()]);
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+        assert_eq!(Dir::open(&path).err(), Some(Errno(libc::ENOENT)));
+    }
+
+    #[test]
+    fn startup_heap_carves_reuses_the_last_piece_and_falls_back() {
+        let heap = StartupHeap::new(b"test", Box::leak(Box::default()));
+        // SAFETY: every pointer is used within the size it was given with
+        // and handed back with the layout it was allocated with.
+        unsafe {
+            let a = heap.alloc(layout(10, 1));
+            assert_eq!(heap.offset_of(a), Some(0));
+            let b = heap.alloc(layout(8, 8));
+            assert_eq!(heap.offset_of(b), Some(16), "aligned up");
+            // The last piece grows in place; an earlier one moves.
+            assert_eq!(heap.realloc(b, layout(8, 8), 100), b);
+            let a2 = heap.realloc(a, layout(10, 1), 20);
+            assert_eq!(heap.offset_of(a2), Some(116));
+            // Giving back the last piece makes room; an earlier one does not.
+            heap.dealloc(a2, layout(20, 1));
+            heap.dealloc(a, layout(10, 1));
+            assert_eq!(heap.used.load(Ordering::Relaxed), 116);
+            // What does not fit comes from malloc, and goes back to it.
+            let big = heap.alloc(layout(BLOCK_SIZE, 16));
+            assert_eq!(heap.offset_of(big), None);
+            big.write_bytes(7, BLOCK_SIZE);
+            let big = heap.realloc(big, layout(BLOCK_SIZE, 16), 2 * BLOCK_SIZE);
+            assert_eq!(*big.add(BLOCK_SIZE - 1), 7);
+            heap.dealloc(big, layout(2 * BLOCK_SIZE, 16));
+            // A piece that outgrows the block moves to malloc, content kept.
+            let c = heap.alloc(layout(4, 4));
+            c.write_bytes(9, 4);
+            let c2 = heap.realloc(c, layout(4, 4), BLOCK_SIZE);
+            assert_eq!(heap.offset_of(c2), None);
+            assert_eq!(*c2.add(3), 9);
+            heap.dealloc(c2, layout(BLOCK_SIZE, 4));
+            let d = heap.alloc(layout(64, 64));
+            assert_eq!(d as usize % 64, 0);
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! working directory, nice level, resource limits, session, descriptors,
 //! and execve itself. Used by chpst and its personalities.
 
-use super::{c_string, cvt};
+use super::{c_string, cvt, cvt_long};
 use crate::Errno;
 use alloc::vec::Vec;
 use core::ffi::CStr;
@@ -134,7 +134,7 @@ pub fn getgroups(buf: &mut [u32]) -> Result<&mut [u32], Errno> {
 pub fn chroot(path: &[u8]) -> Result<(), Errno> {
     let c = c_string(path)?;
     // SAFETY: c is a valid NUL-terminated path.
-    cvt(unsafe { libc::chroot(c.as_ptr()) }).map(drop)
+    cvt_long(unsafe { libc::syscall(libc::SYS_chroot, c.as_ptr()) }).map(drop)
 }
 
 /// nice(2): adds `inc` to the nice value. nice may legitimately return -1,
@@ -153,7 +153,7 @@ pub fn nice(inc: i32) -> Result<(), Errno> {
 /// setsid(2); failure (already a group leader) is not an error to callers.
 pub fn setsid() -> Result<i32, Errno> {
     // SAFETY: no pointers.
-    cvt(unsafe { libc::setsid() })
+    cvt_long(unsafe { libc::syscall(libc::SYS_setsid) }).map(|sid| sid as i32)
 }
 
 /// A resource for [`getrlimit`]/[`setrlimit`].
@@ -174,23 +174,40 @@ pub const RLIM_INFINITY: u64 = libc::RLIM_INFINITY;
 
 /// getrlimit(2): `(soft, hard)`.
 pub fn getrlimit(res: Resource) -> Result<(u64, u64), Errno> {
-    let mut r = libc::rlimit {
+    let mut r = libc::rlimit64 {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    // SAFETY: r is a valid, writable rlimit.
-    cvt(unsafe { libc::getrlimit(res, &mut r) })?;
+    // SAFETY: prlimit64 with no new limit fills r, a valid rlimit64.
+    cvt_long(unsafe {
+        libc::syscall(
+            libc::SYS_prlimit64,
+            0,
+            res,
+            core::ptr::null::<libc::rlimit64>(),
+            &mut r,
+        )
+    })?;
     Ok((r.rlim_cur, r.rlim_max))
 }
 
 /// setrlimit(2).
 pub fn setrlimit(res: Resource, soft: u64, hard: u64) -> Result<(), Errno> {
-    let r = libc::rlimit {
+    let r = libc::rlimit64 {
         rlim_cur: soft,
         rlim_max: hard,
     };
-    // SAFETY: r is a valid rlimit.
-    cvt(unsafe { libc::setrlimit(res, &r) }).map(drop)
+    // SAFETY: prlimit64 reads the new limit from r, a valid rlimit64.
+    cvt_long(unsafe {
+        libc::syscall(
+            libc::SYS_prlimit64,
+            0,
+            res,
+            &r,
+            core::ptr::null_mut::<libc::rlimit64>(),
+        )
+    })
+    .map(drop)
 }
 
 /// execve(2); returns only on failure. `envp` entries are `KEY=value`.
@@ -201,7 +218,7 @@ pub fn execve<A: AsRef<CStr>, E: AsRef<CStr>>(path: &CStr, argv: &[A], envp: &[E
     e.push(core::ptr::null());
     // SAFETY: path, every argv/envp entry and both NULL-terminated pointer
     // arrays live until execve returns.
-    unsafe { libc::execve(path.as_ptr(), a.as_ptr(), e.as_ptr()) };
+    unsafe { libc::syscall(libc::SYS_execve, path.as_ptr(), a.as_ptr(), e.as_ptr()) };
     Errno::last()
 }
 
