@@ -245,13 +245,14 @@ pub unsafe fn args(argv: *const *const libc::c_char) -> Vec<&'static [u8]> {
 
 /// The global allocator of programs without std, made for programs that
 /// run briefly and then exec: allocations are carved in order from a
-/// fixed block of static memory, and only when that is used up does the
-/// C library's malloc take over. A short run then never sets up malloc's
-/// heap at all (no brk calls, no heap page faults, no per-call
-/// bookkeeping). Memory given back is reused only when it is the most
-/// recent block; the rest is reclaimed by the exec. Running out of memory
-/// ends the program with `program: fatal: out of memory`, exit 111, as
-/// runit's programs do.
+/// fixed block of static memory; what does not fit there gets pages of
+/// its own from mmap(2). A short run then never sets up a heap at all (no
+/// brk calls, no heap page faults, no per-call bookkeeping, and no
+/// malloc symbols for the dynamic loader to look up). Memory given back
+/// is reused only when it is the most recent piece of the block; the
+/// rest is reclaimed by the exec. Running out of memory ends the program
+/// with `program: fatal: out of memory`, exit 111, as runit's programs
+/// do.
 pub struct StartupHeap {
     program: &'static [u8],
     block: &'static HeapBlock,
@@ -284,8 +285,8 @@ impl Default for HeapBlock {
 // out disjoint pieces of it.
 unsafe impl Sync for HeapBlock {}
 
-/// What malloc(3) guarantees on this platform.
-const MALLOC_ALIGN: usize = 16;
+/// The alignment mmap(2) guarantees (the smallest page size).
+const PAGE: usize = 4096;
 
 impl StartupHeap {
     /// `block` must serve this heap alone: `used` is only ever advanced
@@ -331,34 +332,43 @@ impl StartupHeap {
         }
     }
 
-    fn malloc(&self, layout: Layout) -> *mut u8 {
-        let p = if layout.align() <= MALLOC_ALIGN {
-            // SAFETY: malloc takes no pointers.
-            unsafe { libc::malloc(layout.size()) }
-        } else {
-            let mut p = core::ptr::null_mut();
-            // SAFETY: p is a valid out-pointer; align is a power of two
-            // and a multiple of the pointer size.
-            match unsafe { libc::posix_memalign(&mut p, layout.align(), layout.size()) } {
-                0 => p,
-                _ => core::ptr::null_mut(),
-            }
+    /// Pages of their own for what does not fit in the block.
+    fn map(&self, layout: Layout) -> *mut u8 {
+        let Some(len) = pages(layout.size()).filter(|_| layout.align() <= PAGE) else {
+            die(self.program, b"out of memory");
         };
-        if p.is_null() {
+        // SAFETY: an anonymous private mapping takes no pointers.
+        let p = unsafe {
+            libc::syscall(
+                libc::SYS_mmap,
+                core::ptr::null_mut::<u8>(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == -1 {
             die(self.program, b"out of memory");
         }
-        p.cast()
+        p as *mut u8
     }
 }
 
-// SAFETY: blocks come from disjoint pieces of the static block or from
-// malloc/posix_memalign, each aligned as asked; the static block's pieces
-// are never passed to free.
+/// `size` rounded up to whole pages (never 0).
+fn pages(size: usize) -> Option<usize> {
+    Some(size.max(1).checked_add(PAGE - 1)? & !(PAGE - 1))
+}
+
+// SAFETY: pieces come from disjoint parts of the static block or from
+// mappings of their own, each aligned as asked; only mappings are ever
+// unmapped or remapped.
 unsafe impl GlobalAlloc for StartupHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         match self.carve(layout) {
             Some(p) => p,
-            None => self.malloc(layout),
+            None => self.map(layout),
         }
     }
 
@@ -371,8 +381,11 @@ unsafe impl GlobalAlloc for StartupHeap {
                     .used
                     .compare_exchange(end, off, Ordering::Relaxed, Ordering::Relaxed);
             }
-            // SAFETY: p came from malloc or posix_memalign.
-            None => unsafe { libc::free(p.cast()) },
+            None => {
+                let len = pages(layout.size()).unwrap_or(0);
+                // SAFETY: p is the start of a mapping of len bytes.
+                unsafe { libc::syscall(libc::SYS_munmap, p, len) };
+            }
         }
     }
 
@@ -389,16 +402,17 @@ unsafe impl GlobalAlloc for StartupHeap {
                     return p;
                 }
             }
-        } else if layout.align() <= MALLOC_ALIGN {
-            // SAFETY: p came from malloc with this alignment.
-            let q = unsafe { libc::realloc(p.cast(), new_size) };
-            if q.is_null() {
+        } else if let (Some(old), Some(new)) = (pages(layout.size()), pages(new_size)) {
+            // SAFETY: p is the start of a mapping of `old` bytes; the
+            // kernel moves it whole if it must.
+            let q = unsafe { libc::syscall(libc::SYS_mremap, p, old, new, libc::MREMAP_MAYMOVE) };
+            if q == -1 {
                 die(self.program, b"out of memory");
             }
-            return q.cast();
+            return q as *mut u8;
         }
         // SAFETY: the new layout is valid as the caller guarantees; the
-        // old block is copied and given back only once the new one exists.
+        // old piece is copied and given back only once the new one exists.
         unsafe {
             let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
             let new = self.alloc(new_layout);
@@ -510,14 +524,14 @@ mod tests {
             heap.dealloc(a2, layout(20, 1));
             heap.dealloc(a, layout(10, 1));
             assert_eq!(heap.used.load(Ordering::Relaxed), 116);
-            // What does not fit comes from malloc, and goes back to it.
+            // What does not fit gets pages of its own, and gives them back.
             let big = heap.alloc(layout(BLOCK_SIZE, 16));
             assert_eq!(heap.offset_of(big), None);
             big.write_bytes(7, BLOCK_SIZE);
             let big = heap.realloc(big, layout(BLOCK_SIZE, 16), 2 * BLOCK_SIZE);
             assert_eq!(*big.add(BLOCK_SIZE - 1), 7);
             heap.dealloc(big, layout(2 * BLOCK_SIZE, 16));
-            // A piece that outgrows the block moves to malloc, content kept.
+            // A piece that outgrows the block moves to pages, content kept.
             let c = heap.alloc(layout(4, 4));
             c.write_bytes(9, 4);
             let c2 = heap.realloc(c, layout(4, 4), BLOCK_SIZE);
