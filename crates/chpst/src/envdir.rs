@@ -31,14 +31,13 @@ impl Buffer {
     fn read(&mut self, name: &CStr) -> Result<(), Failed> {
         let f = sys::open(name, libc::O_RDONLY | libc::O_NONBLOCK, 0).map_err(Failed::Open)?;
         self.0.clear();
-        let mut chunk = [0u8; 512];
         loop {
-            let n = sys::read(f.raw(), &mut chunk).map_err(|e| {
+            let start = self.0.len();
+            let n = sys::read_append(f.raw(), &mut self.0, 512).map_err(|e| {
                 self.0.clear();
                 Failed::Read(e)
             })?;
-            self.0.extend_from_slice(&chunk[..n]);
-            if n == 0 || chunk[..n].contains(&b'\n') {
+            if n == 0 || self.0[start..].contains(&b'\n') {
                 return Ok(());
             }
         }

@@ -82,12 +82,16 @@ pub fn open(path: &CStr, flags: i32, mode: u32) -> Result<Fd, Errno> {
     Ok(Fd(fd as i32))
 }
 
-/// read(2) into `buf`; `Ok(0)` is end of file. EINTR is retried.
-pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+/// read(2) of up to `max` more bytes onto the end of `buf` (straight
+/// into its spare room); `Ok(0)` is end of file. EINTR is retried.
+pub fn read_append(fd: i32, buf: &mut Vec<u8>, max: usize) -> Result<usize, Errno> {
+    buf.reserve(max);
     loop {
-        // SAFETY: buf is valid for buf.len() writable bytes.
-        let n = unsafe { libc::syscall(libc::SYS_read, fd, buf.as_mut_ptr(), buf.len()) };
+        // SAFETY: the spare room past len holds at least max bytes.
+        let n = unsafe { libc::syscall(libc::SYS_read, fd, buf.as_mut_ptr().add(buf.len()), max) };
         if n >= 0 {
+            // SAFETY: the kernel wrote n <= max bytes of the spare room.
+            unsafe { buf.set_len(buf.len() + n as usize) };
             return Ok(n as usize);
         }
         let e = Errno::last();
@@ -153,7 +157,7 @@ pub fn lock_exclusive_wait(fd: i32) -> Result<(), Errno> {
 /// buffer), closed when dropped.
 pub struct Dir {
     fd: Fd,
-    buf: [u8; 2048],
+    buf: [core::mem::MaybeUninit<u8>; 2048],
     /// The unread part of `buf`: `buf[pos..len]`.
     pos: usize,
     len: usize,
@@ -173,7 +177,7 @@ impl Dir {
         )?;
         Ok(Dir {
             fd,
-            buf: [0; 2048],
+            buf: [core::mem::MaybeUninit::uninit(); 2048],
             pos: 0,
             len: 0,
         })
@@ -197,7 +201,10 @@ impl Dir {
             }
             (self.pos, self.len) = (0, n as usize);
         }
-        let entry = &self.buf[self.pos..self.len];
+        // SAFETY: getdents64 wrote the first `len` bytes of buf.
+        let filled: &[u8] =
+            unsafe { core::slice::from_raw_parts(self.buf.as_ptr().cast(), self.len) };
+        let entry = &filled[self.pos..];
         let reclen = entry
             .get(DIRENT_RECLEN..DIRENT_RECLEN + 2)
             .map_or(0, |b| usize::from(u16::from_ne_bytes([b[0], b[1]])));

@@ -19,20 +19,22 @@ pub struct PwEntry {
 /// Calls a `get*nam_r` style function with a buffer for the entry's
 /// strings: 1 kB on the stack (enough for any ordinary entry), growing
 /// on the heap on ERANGE. Returns `Ok(None)` when there is no such entry.
+/// The buffer is handed over as pointer and length: the C library only
+/// writes into it, so it is not cleared first.
 fn lookup_r<T: Copy>(
-    mut call: impl FnMut(&mut [u8]) -> (i32, Option<T>),
+    mut call: impl FnMut(*mut libc::c_char, usize) -> (i32, Option<T>),
 ) -> Result<Option<T>, Errno> {
-    let mut stack = [0u8; 1024];
-    let mut heap = Vec::new();
+    let mut stack = [core::mem::MaybeUninit::<u8>::uninit(); 1024];
+    let mut heap: Vec<u8> = Vec::new();
     let mut size = stack.len();
     loop {
         let buf = if size <= stack.len() {
-            &mut stack[..]
+            stack.as_mut_ptr().cast()
         } else {
-            heap.resize(size, 0);
-            &mut heap[..]
+            heap.reserve_exact(size);
+            heap.as_mut_ptr().cast()
         };
-        match call(buf) {
+        match call(buf, size) {
             (0, found) => return Ok(found),
             (libc::ERANGE, _) if size < (1 << 22) => size *= 4,
             // "Not found" as some NSS modules spell it.
@@ -47,19 +49,13 @@ pub fn getpwnam(name: &[u8]) -> Result<Option<PwEntry>, Errno> {
     let Ok(c) = c_string(name) else {
         return Ok(None);
     };
-    lookup_r(|buf| {
+    lookup_r(|buf, len| {
         // SAFETY: zeroed passwd is a valid out-parameter; buf is valid
-        // for buf.len() bytes; result is a valid out-pointer.
+        // for len writable bytes; result is a valid out-pointer.
         unsafe {
             let mut pw: libc::passwd = core::mem::zeroed();
             let mut result: *mut libc::passwd = core::ptr::null_mut();
-            let r = libc::getpwnam_r(
-                c.as_ptr(),
-                &mut pw,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                &mut result,
-            );
+            let r = libc::getpwnam_r(c.as_ptr(), &mut pw, buf, len, &mut result);
             let found = (!result.is_null()).then_some(PwEntry {
                 uid: pw.pw_uid,
                 gid: pw.pw_gid,
@@ -74,18 +70,12 @@ pub fn getgrnam(name: &[u8]) -> Result<Option<u32>, Errno> {
     let Ok(c) = c_string(name) else {
         return Ok(None);
     };
-    lookup_r(|buf| {
+    lookup_r(|buf, len| {
         // SAFETY: as in getpwnam, with struct group.
         unsafe {
             let mut gr: libc::group = core::mem::zeroed();
             let mut result: *mut libc::group = core::ptr::null_mut();
-            let r = libc::getgrnam_r(
-                c.as_ptr(),
-                &mut gr,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                &mut result,
-            );
+            let r = libc::getgrnam_r(c.as_ptr(), &mut gr, buf, len, &mut result);
             (r, (!result.is_null()).then_some(gr.gr_gid))
         }
     })
