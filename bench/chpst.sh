@@ -7,11 +7,15 @@
 #
 # bench/exec-overhead.py interleaves all commands run by run in random
 # order (posix_spawn, no shell), so load on this shared machine falls on
-# all alike, and reports wall and CPU time. Both binaries are copied to
-# paths of the same shape, so that path lookup costs the same.
+# all alike, and reports wall and CPU time. Everything runs pinned to one
+# processor: unpinned, two runs of the very same command differed by up
+# to 1.3% in medians over 10,000 runs (which processor a run lands on),
+# pinned they agree to 0.1%. Both binaries are copied to paths of the
+# same shape, so that path lookup costs the same.
 set -eu
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3000}
+CPU=${CPU:-$(($(nproc) - 1))}
 
 ./scripts/fetch-debian >/dev/null
 ./scripts/build-release
@@ -29,7 +33,7 @@ for d in ours debn; do ln -s chpst "$work/$d/envdir"; done
 scenario() {
     local label=$1 shape=$2
     echo "== $label"
-    python3 bench/exec-overhead.py "$RUNS" "$TRUE" \
+    taskset -c "$CPU" python3 bench/exec-overhead.py "$RUNS" "$TRUE" \
         "debian=${shape//@/$work/debn}" "ours=${shape//@/$work/ours}"
 }
 scenario "chpst -u nobody -e DIR true" "@/chpst -u nobody -e $work/env $TRUE"
