@@ -12,17 +12,28 @@
 # to 1.3% in medians over 10,000 runs (which processor a run lands on),
 # pinned they agree to 0.1%. Both binaries are copied to paths of the
 # same shape, so that path lookup costs the same.
+#
+# Wall and CPU time still move by about half a percent from one run of
+# this script to the next, so it also counts, with valgrind's callgrind,
+# the instructions each chpst executes (dynamic loader and C library
+# included) up to the exec: a figure that is the same on every run. The
+# program is then a name that does not exist, so that chpst ends with
+# its `unable to run` message instead of exec'ing (which would lose the
+# count); both chpsts take that same path.
 set -eu
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3000}
 CPU=${CPU:-$(($(nproc) - 1))}
 
 ./scripts/fetch-debian >/dev/null
+command -v valgrind >/dev/null || apt-get install -y valgrind >/dev/null 2>&1 ||
+    { apt-get update >/dev/null && apt-get install -y valgrind >/dev/null; }
 ./scripts/build-release
 
 TRUE=$(type -P true)
 work=$(mktemp -d /tmp/chpst-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+chmod 711 "$work" # chpst -u writes the instruction count as nobody
 mkdir "$work/env" "$work/ours" "$work/debn"
 for v in A B C D E F G H; do echo "value of $v" >"$work/env/$v"; done
 : >"$work/env/HOME"
@@ -30,11 +41,25 @@ cp target/dist/chpst "$work/ours/chpst"
 cp .debian/root/usr/bin/chpst "$work/debn/chpst"
 for d in ours debn; do ln -s chpst "$work/$d/envdir"; done
 
+# instructions CMD...: what callgrind counts for CMD (the output file is
+# made writable for chpst -u, which writes it as nobody).
+instructions() {
+    local out=$work/callgrind.out
+    rm -f "$out" && : >"$out" && chmod 666 "$out"
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >/dev/null 2>&1 || true
+    awk '/^summary:/ {print $2}' "$out"
+}
+
 scenario() {
-    local label=$1 shape=$2
+    local label=$1 shape=$2 deb ours
     echo "== $label"
     taskset -c "$CPU" python3 bench/exec-overhead.py "$RUNS" "$TRUE" \
         "debian=${shape//@/$work/debn}" "ours=${shape//@/$work/ours}"
+    local nowhere=${shape//$TRUE//nonexistent/true}
+    deb=$(instructions ${nowhere//@/$work/debn})
+    ours=$(instructions ${nowhere//@/$work/ours})
+    printf 'instructions until exec: debian %s  ours %s  ratio %.3f\n' \
+        "$deb" "$ours" "$(echo "$ours / $deb" | bc -l)"
 }
 scenario "chpst -u nobody -e DIR true" "@/chpst -u nobody -e $work/env $TRUE"
 scenario "envdir DIR true" "@/envdir $work/env $TRUE"
