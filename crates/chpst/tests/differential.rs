@@ -349,29 +349,54 @@ fn same_under_lock_contention() {
 }
 
 /// Both, with the same binary run again as nobody: what an unprivileged
-/// caller is refused.
+/// caller is refused, and where envdir reading fails on permissions.
 #[test]
 fn same_when_unprivileged() {
     let (deb, ours, fx) = (Install::debian(), Install::ours(), fixture());
+    let mode = |p: &std::path::Path, m: u32| {
+        fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap()
+    };
     let private = fx.join("private");
     fs::create_dir(&private).unwrap();
-    fs::set_permissions(
-        &private,
-        std::os::unix::fs::PermissionsExt::from_mode(0o700),
-    )
-    .unwrap();
+    mode(&private, 0o700);
     let lock = private.join("lock");
     let lk = lock.to_str().unwrap();
-    for inner in [
-        vec!["-n", "-5", "true"],
-        vec!["-n", "5", "nice"],
-        vec!["-u", "root", "true"],
-        vec!["-U", "root", "sh", "-c", "echo $UID"],
-        vec!["-/", "/", "true"],
-        vec!["-l", lk, "true"],
-        vec!["-o", "99999999", "sh", "-c", "ulimit -n"],
-        vec!["-e", lk, "true"],
-        vec!["true"],
+    // Env dirs that may be searched but not listed, listed but not
+    // searched, and one holding a file nobody may read; and a working
+    // directory nobody may read.
+    let dirs: Vec<String> = [("env-x", 0o311), ("env-r", 0o744), ("env-f", 0o755)]
+        .iter()
+        .map(|&(name, m)| {
+            let d = fx.join(name);
+            fs::create_dir(&d).unwrap();
+            fs::write(d.join("A"), "v\n").unwrap();
+            if name == "env-f" {
+                fs::write(d.join("F"), "secret\n").unwrap();
+                mode(&d.join("F"), 0o000);
+            }
+            mode(&d, m);
+            d.to_str().unwrap().to_owned()
+        })
+        .collect();
+    let noread = fx.join("noread");
+    fs::create_dir(&noread).unwrap();
+    mode(&noread, 0o711);
+    let noread = noread.to_str().unwrap();
+    let (ex, er, ef) = (dirs[0].as_str(), dirs[1].as_str(), dirs[2].as_str());
+    for (cwd, inner) in [
+        (None, vec!["-n", "-5", "true"]),
+        (None, vec!["-n", "5", "nice"]),
+        (None, vec!["-u", "root", "true"]),
+        (None, vec!["-U", "root", "sh", "-c", "echo $UID"]),
+        (None, vec!["-/", "/", "true"]),
+        (None, vec!["-l", lk, "true"]),
+        (None, vec!["-o", "99999999", "sh", "-c", "ulimit -n"]),
+        (None, vec!["-e", lk, "true"]),
+        (None, vec!["-e", ex, "env"]),
+        (None, vec!["-e", er, "env"]),
+        (None, vec!["-e", ef, "env"]),
+        (Some(noread), vec!["-e", ex, "env"]),
+        (None, vec!["true"]),
     ] {
         let go = |i: &Install| {
             let me = i.path("chpst");
@@ -379,10 +404,17 @@ fn same_when_unprivileged() {
             args.extend(inner.iter().copied());
             let mut c = i.cmd("chpst", &args);
             prepare(&mut c, &fx);
+            if let Some(dir) = cwd {
+                c.current_dir(dir);
+            }
             run(c)
         };
         let (dc, dout, derr) = go(&deb);
         let (oc, oout, oerr) = go(&ours);
-        assert_eq!((oc, &oout, &oerr), (dc, &dout, &derr), "differs: {inner:?}");
+        assert_eq!(
+            (oc, &oout, &oerr),
+            (dc, &dout, &derr),
+            "differs: in {cwd:?}: {inner:?}"
+        );
     }
 }

@@ -82,6 +82,43 @@ pub fn open(path: &CStr, flags: i32, mode: u32) -> Result<Fd, Errno> {
     Ok(Fd(fd as i32))
 }
 
+/// openat(2): opens `name` relative to the directory open as `dir`, with
+/// exactly these flags (it creates nothing).
+pub fn open_at(dir: i32, name: &CStr, flags: i32) -> Result<Fd, Errno> {
+    // SAFETY: name is NUL-terminated.
+    let fd = cvt_long(unsafe { libc::syscall(libc::SYS_openat, dir, name.as_ptr(), flags, 0) })?;
+    Ok(Fd(fd as i32))
+}
+
+/// Whether this process may search the directory `path`, as chdir(2)
+/// would judge (by its effective ids; kernels before 5.8, without
+/// faccessat2, judge by the real ids, the same unless set-id).
+pub fn searchable(path: &CStr) -> Result<(), Errno> {
+    // SAFETY: path is NUL-terminated; neither call takes other pointers.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_faccessat2,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            libc::X_OK,
+            libc::AT_EACCESS,
+        )
+    };
+    match cvt_long(r) {
+        // SAFETY: as above.
+        Err(Errno(libc::ENOSYS)) => cvt_long(unsafe {
+            libc::syscall(
+                libc::SYS_faccessat,
+                libc::AT_FDCWD,
+                path.as_ptr(),
+                libc::X_OK,
+            )
+        })
+        .map(drop),
+        r => r.map(drop),
+    }
+}
+
 /// read(2) of up to `max` more bytes onto the end of `buf` (straight
 /// into its spare room); `Ok(0)` is end of file. EINTR is retried.
 pub fn read_append(fd: i32, buf: &mut Vec<u8>, max: usize) -> Result<usize, Errno> {
@@ -181,6 +218,11 @@ impl Dir {
             pos: 0,
             len: 0,
         })
+    }
+
+    /// The directory's descriptor, for [`open_at`].
+    pub fn raw(&self) -> i32 {
+        self.fd.raw()
     }
 
     /// The next entry's name (`.` and `..` included), `Ok(None)` at the
