@@ -46,30 +46,9 @@ pub fn id(s: &[u8]) -> Option<u32> {
     ulong(s).map(|n| n as u32)
 }
 
-/// `n` in decimal, as `$UID`/`$GID` are given to the program.
-pub fn decimal(mut n: u32) -> alloc::vec::Vec<u8> {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return digits[i..].to_vec();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decimals() {
-        assert_eq!(decimal(0), b"0");
-        assert_eq!(decimal(65534), b"65534");
-        assert_eq!(decimal(u32::MAX), b"4294967295");
-    }
 
     #[test]
     fn ulong_wraps_and_rejects() {

@@ -8,8 +8,9 @@
 use crate::account::{self, Accounts, Ids};
 use crate::cli::{Account, Lock, Plan};
 use crate::environment::{self, Edits};
-use crate::{envdir, number, pathexec};
+use crate::{envdir, pathexec};
 use alloc::vec::Vec;
+use runit_core::decimal;
 use runit_core::sys::{self, procstate as ps};
 use runit_core::Errno;
 
@@ -79,8 +80,15 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
     }
     if let Some(a) = &plan.env_user {
         let ids = resolve(a, db);
-        edits.set(b"GID", &number::decimal(ids.gid()));
-        edits.set(b"UID", &number::decimal(ids.uid));
+        let mut digits = [0u8; decimal::MAX_LEN];
+        edits.set(
+            b"GID",
+            decimal::unsigned(ids.gid().into(), &mut digits).as_bytes(),
+        );
+        edits.set(
+            b"UID",
+            decimal::unsigned(ids.uid.into(), &mut digits).as_bytes(),
+        );
     }
     if let Some(a) = &plan.set_user {
         drop_privileges(&resolve(a, db));

@@ -1,7 +1,8 @@
 //! The part of the shared library that needs no Rust standard library,
 //! only `core` and `alloc`: runit's wording of system errors
-//! ([`errstr`]), the option scanner ([`getopt`]), and the syscall helpers
-//! a program needs to change its own state and exec ([`sys`]).
+//! ([`errstr`]), the option scanner ([`getopt`]), decimal numbers
+//! ([`decimal`]), and the syscall helpers a program needs to change its
+//! own state and exec ([`sys`]).
 //!
 //! chpst is exec'd in front of a service's program at every start and
 //! must cost no more than runit's C chpst: built on this crate alone it
@@ -14,6 +15,7 @@
 
 extern crate alloc;
 
+pub mod decimal;
 mod errno;
 pub mod getopt;
 pub mod sys;

@@ -14,4 +14,4 @@ pub mod svdir;
 pub mod sys;
 pub mod tai64n;
 
-pub use runit_core::{getopt, Errno};
+pub use runit_core::{decimal, getopt, Errno};

@@ -6,6 +6,7 @@
 use crate::machine::{Effects, Program, Svc, Timeout, Want};
 use crate::supervise::{self, Supervise};
 use crate::tree::Join;
+use runit::decimal;
 use runit::msg;
 use runit::status::RunState;
 use runit::sys::{self, SelfPipe, Spawn};
@@ -364,11 +365,11 @@ impl Effects for SysFx<'_> {
                 pid
             }
             Program::Finish { code, low } => {
-                let mut b1 = [0u8; 12];
-                let mut b2 = [0u8; 12];
+                let mut b1 = [0u8; decimal::MAX_LEN];
+                let mut b2 = [0u8; decimal::MAX_LEN];
                 let spawn = Spawn::new("./finish")
-                    .arg(int_text(code, &mut b1))
-                    .arg(int_text(low, &mut b2));
+                    .arg(decimal::signed(code.into(), &mut b1))
+                    .arg(decimal::signed(low.into(), &mut b2));
                 self.start(spawn, "./finish", None)
             }
         }
@@ -416,38 +417,4 @@ fn env_with(entry: Vec<u8>) -> Vec<Vec<u8>> {
         .collect();
     out.push(entry);
     out
-}
-
-/// A small signed decimal, formatted on the stack.
-fn int_text(n: i32, buf: &mut [u8; 12]) -> &str {
-    let mut i = buf.len();
-    let neg = n < 0;
-    let mut v = n.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if neg {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    std::str::from_utf8(&buf[i..]).unwrap_or("0")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::int_text;
-
-    #[test]
-    fn int_text_formats_signed() {
-        let mut b = [0u8; 12];
-        assert_eq!(int_text(-1, &mut b), "-1");
-        assert_eq!(int_text(0, &mut b), "0");
-        assert_eq!(int_text(111, &mut b), "111");
-        assert_eq!(int_text(i32::MIN, &mut b), "-2147483648");
-    }
 }
