@@ -6,6 +6,7 @@
 use crate::machine::Svc;
 use crate::readiness::Readiness;
 use crate::tree::Tree;
+use runit::decimal;
 use runit::msg;
 use runit::sys;
 use std::fs::{File, OpenOptions};
@@ -119,7 +120,7 @@ impl Supervise {
     /// warning and the rest of this update is skipped, as runit does.
     pub fn publish(&mut self, prefix: &str, svc: &Svc) {
         if self.last_pid != Some(svc.pid) {
-            let mut buf = [0u8; 12];
+            let mut buf = [0u8; PID_TEXT_LEN];
             let text = pid_text(svc.pid, &mut buf);
             if !replace(prefix, self.names.pid, text) {
                 return;
@@ -176,23 +177,19 @@ fn open_fifo(prefix: &str, path: &'static str, must_be_fifo: bool) -> File {
     }
 }
 
+/// Room for [`pid_text`].
+pub const PID_TEXT_LEN: usize = decimal::MAX_LEN + 1;
+
 /// Decimal pid and a newline; empty when nothing runs (as runit writes).
-pub fn pid_text(pid: i32, buf: &mut [u8; 12]) -> &[u8] {
+pub fn pid_text(pid: i32, buf: &mut [u8; PID_TEXT_LEN]) -> &[u8] {
     if pid <= 0 {
         return &[];
     }
-    let mut n = pid as u32;
-    let mut i = buf.len() - 1;
-    buf[i] = b'\n';
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[i..]
+    let mut digits = [0u8; decimal::MAX_LEN];
+    let d = decimal::unsigned(pid.unsigned_abs().into(), &mut digits).as_bytes();
+    buf[..d.len()].copy_from_slice(d);
+    buf[d.len()] = b'\n';
+    &buf[..=d.len()]
 }
 
 /// `names[0]` is written and renamed over `names[1]`; false (after a
@@ -246,7 +243,7 @@ mod tests {
 
     #[test]
     fn pid_text_is_decimal_with_newline_or_empty() {
-        let mut b = [0u8; 12];
+        let mut b = [0u8; PID_TEXT_LEN];
         assert_eq!(pid_text(0, &mut b), b"");
         assert_eq!(pid_text(7, &mut b), b"7\n");
         assert_eq!(pid_text(4_194_304, &mut b), b"4194304\n");
