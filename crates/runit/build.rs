@@ -1,9 +1,10 @@
 //! Links the unwinder statically (libgcc_eh.a) into every program that uses
 //! this library, when the C compiler has it. Programs such as sv are exec'd
-//! all the time and must start as fast as runit's C programs; loading libgcc_s.so.1
-//! (and running its CPU-probing constructor, slow under virtualisation) was
-//! most of the difference, and its pages added to every supervisor's
-//! memory. Without libgcc_eh.a the build simply links libgcc_s as usual.
+//! all the time and must start as fast as runit's C programs; loading
+//! libgcc_s.so.1 (and running its CPU-probing constructor, slow under
+//! virtualisation) was most of the difference, and its pages added to every
+//! supervisor's memory. Without libgcc_eh.a the build simply links libgcc_s
+//! as usual.
 
 use std::process::Command;
 
