@@ -10,8 +10,10 @@
 # all alike, and reports wall and CPU time. Everything runs pinned to one
 # processor: unpinned, two runs of the very same command differed by up
 # to 1.3% in medians over 10,000 runs (which processor a run lands on),
-# pinned they agree to 0.1%. Both binaries are copied to paths of the
-# same shape, so that path lookup costs the same.
+# pinned they agree to 0.1%. Each binary is copied to $COPIES files of
+# the same path shape, ours and Debian's alike, and the runs of all copies
+# pooled: where a copy's pages happen to lie in memory moved one script
+# run's result by about 1% against the next.
 #
 # Wall and CPU time still move by about half a percent from one run of
 # this script to the next, so it also counts, with valgrind's callgrind,
@@ -23,6 +25,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3000}
+COPIES=${COPIES:-4}
 CPU=${CPU:-$(($(nproc) - 1))}
 
 ./scripts/fetch-debian >/dev/null
@@ -34,12 +37,16 @@ TRUE=$(type -P true)
 work=$(mktemp -d /tmp/chpst-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 711 "$work" # chpst -u writes the instruction count as nobody
-mkdir "$work/env" "$work/ours" "$work/debn"
+mkdir "$work/env"
 for v in A B C D E F G H; do echo "value of $v" >"$work/env/$v"; done
 : >"$work/env/HOME"
-cp target/dist/chpst "$work/ours/chpst"
-cp .debian/root/usr/bin/chpst "$work/debn/chpst"
-for d in ours debn; do ln -s chpst "$work/$d/envdir"; done
+for k in $(seq "$COPIES"); do
+    mkdir "$work/ours$k" "$work/debn$k"
+    cp target/dist/chpst "$work/ours$k/chpst"
+    cp .debian/root/usr/bin/chpst "$work/debn$k/chpst"
+    ln -s chpst "$work/ours$k/envdir"
+    ln -s chpst "$work/debn$k/envdir"
+done
 
 # instructions CMD...: what callgrind counts for CMD (the output file is
 # made writable for chpst -u, which writes it as nobody).
@@ -51,13 +58,16 @@ instructions() {
 }
 
 scenario() {
-    local label=$1 shape=$2 deb ours
+    local label=$1 shape=$2 deb ours k
+    local -a wrappers=()
+    for k in $(seq "$COPIES"); do
+        wrappers+=("debian=${shape//@/$work/debn$k}" "ours=${shape//@/$work/ours$k}")
+    done
     echo "== $label"
-    taskset -c "$CPU" python3 bench/exec-overhead.py "$RUNS" "$TRUE" \
-        "debian=${shape//@/$work/debn}" "ours=${shape//@/$work/ours}"
+    taskset -c "$CPU" python3 bench/exec-overhead.py "$RUNS" "$TRUE" "${wrappers[@]}"
     local nowhere=${shape//$TRUE//nonexistent/true}
-    deb=$(instructions ${nowhere//@/$work/debn})
-    ours=$(instructions ${nowhere//@/$work/ours})
+    deb=$(instructions ${nowhere//@/$work/debn1})
+    ours=$(instructions ${nowhere//@/$work/ours1})
     printf 'instructions until exec: debian %s  ours %s  ratio %.3f\n' \
         "$deb" "$ours" "$(echo "$ours / $deb" | bc -l)"
 }

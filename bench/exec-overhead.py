@@ -11,7 +11,9 @@ and goes falls on all alike. Per run it records the wall time from spawn
 to reaping and the CPU time (user + system) the kernel accounted to the
 child. The overhead of a wrapper is its median minus the baseline's
 median; one line per wrapper and figure, with the ratio of each
-wrapper's overhead to the first wrapper's.
+wrapper's overhead to the first wrapper's. A NAME given more than once
+(say, the same program copied to several files, so that where its pages
+happen to lie in memory averages out) pools the runs of all its commands.
 """
 import os
 import random
@@ -45,6 +47,7 @@ def main():
             run_once(argv)
     wall = {name: [] for name, _ in commands}
     cpu = {name: [] for name, _ in commands}
+    names = list(wall)
     for _ in range(runs):
         order = commands[:]
         random.shuffle(order)
@@ -56,7 +59,7 @@ def main():
     for figure, samples in (("wall", wall), ("cpu", cpu)):
         base = statistics.median(samples["baseline"])
         first = None
-        for name, _ in commands:
+        for name in names:
             med = statistics.median(samples[name])
             if name == "baseline":
                 print("%-10s %-6s %10.1f" % (name, figure, med * 1e6))
