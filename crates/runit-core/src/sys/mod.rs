@@ -14,8 +14,9 @@ pub mod procstate;
 use crate::Errno;
 use alloc::vec::Vec;
 use core::alloc::{GlobalAlloc, Layout};
+use core::cell::Cell;
 use core::ffi::CStr;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 impl Errno {
     /// The calling thread's current `errno`.
@@ -293,97 +294,92 @@ pub unsafe fn args(argv: *const *const libc::c_char) -> Vec<&'static [u8]> {
 }
 
 /// The global allocator of programs without std, made for programs that
-/// run briefly and then exec: allocations are carved in order from a
-/// fixed block of static memory; what does not fit there gets pages of
-/// its own from mmap(2). A short run then never sets up a heap at all (no
-/// brk calls, no heap page faults, no per-call bookkeeping, and no
-/// malloc symbols for the dynamic loader to look up). Memory given back
-/// is reused only when it is the most recent piece of the block; the
-/// rest is reclaimed by the exec. Running out of memory ends the program
-/// with `program: fatal: out of memory`, exit 111, as runit's programs
-/// do.
+/// run briefly and then exec: allocations are carved in order from one
+/// region of memory at a time, and nothing is ever given back but the
+/// most recent piece (the exec reclaims the rest). The first region is
+/// donated by the program: [`donate_data_slack`] hands over the unused
+/// end of the page that holds the program's last static data, memory the
+/// kernel has mapped and zeroed already; later regions are fresh pages
+/// from mmap(2). A short run thus sets up no heap at all: no brk calls,
+/// no extra mapping or page fault, no per-call bookkeeping, and no malloc
+/// symbols for the dynamic loader to look up. Running out of memory ends
+/// the program with `program: fatal: out of memory`, exit 111, as runit's
+/// programs do.
 pub struct StartupHeap {
     program: &'static [u8],
-    block: &'static HeapBlock,
-    /// Bytes of `block` handed out so far.
-    used: AtomicUsize,
+    /// Held while the region below is read or changed.
+    busy: AtomicBool,
+    /// The free part of the current region: `next..end`.
+    next: Cell<usize>,
+    end: Cell<usize>,
 }
 
-const BLOCK_SIZE: usize = 16 * 1024;
+// SAFETY: next and end are only touched with `busy` held.
+unsafe impl Sync for StartupHeap {}
 
-/// The static memory of a [`StartupHeap`]: a static of its own, all
-/// zeros, so that it takes no room in the program file (`.bss`).
-pub struct HeapBlock(core::cell::UnsafeCell<Block>);
+/// The size of a region from mmap(2) (larger requests get their size).
+const REGION: usize = 64 * 1024;
 
-#[repr(align(16))]
-struct Block([u8; BLOCK_SIZE]);
-
-impl HeapBlock {
-    pub const fn new() -> HeapBlock {
-        HeapBlock(core::cell::UnsafeCell::new(Block([0; BLOCK_SIZE])))
-    }
-}
-
-impl Default for HeapBlock {
-    fn default() -> HeapBlock {
-        HeapBlock::new()
-    }
-}
-
-// SAFETY: the block is only reached through its StartupHeap, which hands
-// out disjoint pieces of it.
-unsafe impl Sync for HeapBlock {}
-
-/// The alignment mmap(2) guarantees (the smallest page size).
+/// The page size mmap(2) works in (the smallest, so a safe round-up).
 const PAGE: usize = 4096;
 
 impl StartupHeap {
-    /// `block` must serve this heap alone: `used` is only ever advanced
-    /// or rolled back atomically, so each piece has one owner.
-    pub const fn new(program: &'static [u8], block: &'static HeapBlock) -> StartupHeap {
+    pub const fn new(program: &'static [u8]) -> StartupHeap {
         StartupHeap {
             program,
-            block,
-            used: AtomicUsize::new(0),
+            busy: AtomicBool::new(false),
+            next: Cell::new(0),
+            end: Cell::new(0),
         }
     }
 
-    fn base(&self) -> *mut u8 {
-        // SAFETY: a place expression only; nothing is read or written.
-        unsafe { core::ptr::addr_of_mut!((*self.block.0.get()).0).cast() }
+    /// Runs `f` on the region with `busy` held.
+    fn with_region<T>(&self, f: impl FnOnce(&Cell<usize>, &Cell<usize>) -> T) -> T {
+        while self
+            .busy
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            core::hint::spin_loop();
+        }
+        let r = f(&self.next, &self.end);
+        self.busy.store(false, Ordering::Release);
+        r
     }
 
-    /// The offset of `p` in the block, if it lies there.
-    fn offset_of(&self, p: *mut u8) -> Option<usize> {
-        let off = (p as usize).wrapping_sub(self.base() as usize);
-        (off < BLOCK_SIZE).then_some(off)
+    /// Makes `start..end` the region to allocate from.
+    ///
+    /// # Safety
+    /// The memory must be writable, unused by anything else, and stay so
+    /// for as long as the program runs.
+    pub unsafe fn donate(&self, start: *mut u8, end: *mut u8) {
+        self.with_region(|next, stop| {
+            next.set(start as usize);
+            stop.set((end as usize).max(start as usize));
+        });
     }
 
-    /// Carves `layout` from the block, or `None` when it does not fit.
+    /// `layout` from the current region, if it fits there.
     fn carve(&self, layout: Layout) -> Option<*mut u8> {
-        let base = self.base() as usize;
-        let mut used = self.used.load(Ordering::Relaxed);
-        loop {
-            let start =
-                ((base + used).checked_add(layout.align() - 1)? & !(layout.align() - 1)) - base;
-            let end = start.checked_add(layout.size())?;
-            if end > BLOCK_SIZE {
-                return None;
-            }
-            match self
-                .used
-                .compare_exchange(used, end, Ordering::Relaxed, Ordering::Relaxed)
-            {
-                // SAFETY: start < BLOCK_SIZE, inside the block.
-                Ok(_) => return Some(unsafe { self.base().add(start) }),
-                Err(now) => used = now,
-            }
-        }
+        self.with_region(|next, end| {
+            let start = next.get().checked_add(layout.align() - 1)? & !(layout.align() - 1);
+            let stop = start.checked_add(layout.size())?;
+            (next.get() != 0 && stop <= end.get()).then(|| {
+                next.set(stop);
+                start as *mut u8
+            })
+        })
     }
 
-    /// Pages of their own for what does not fit in the block.
-    fn map(&self, layout: Layout) -> *mut u8 {
-        let Some(len) = pages(layout.size()).filter(|_| layout.align() <= PAGE) else {
+    /// A fresh region from mmap(2), large enough for `layout`; what was
+    /// left of the old one is abandoned.
+    fn refill(&self, layout: Layout) {
+        let len = layout
+            .size()
+            .checked_add(layout.align())
+            .and_then(|n| n.max(REGION).checked_add(PAGE - 1))
+            .map(|n| n & !(PAGE - 1));
+        let Some(len) = len else {
             die(self.program, b"out of memory");
         };
         // SAFETY: an anonymous private mapping takes no pointers.
@@ -401,75 +397,72 @@ impl StartupHeap {
         if p == -1 {
             die(self.program, b"out of memory");
         }
-        p as *mut u8
+        // SAFETY: the mapping is new, writable and ours for good.
+        unsafe { self.donate(p as *mut u8, (p as *mut u8).add(len)) };
     }
 }
 
-/// `size` rounded up to whole pages (never 0).
-fn pages(size: usize) -> Option<usize> {
-    Some(size.max(1).checked_add(PAGE - 1)? & !(PAGE - 1))
-}
-
-// SAFETY: pieces come from disjoint parts of the static block or from
-// mappings of their own, each aligned as asked; only mappings are ever
-// unmapped or remapped.
+// SAFETY: pieces are disjoint parts of donated or mapped regions, each
+// aligned as asked; nothing is unmapped.
 unsafe impl GlobalAlloc for StartupHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        match self.carve(layout) {
-            Some(p) => p,
-            None => self.map(layout),
+        if let Some(p) = self.carve(layout) {
+            return p;
         }
+        self.refill(layout);
+        self.carve(layout)
+            .unwrap_or_else(|| die(self.program, b"out of memory"))
     }
 
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
-        match self.offset_of(p) {
-            // The most recent piece goes back; others stay until exec.
-            Some(off) => {
-                let end = off + layout.size();
-                let _ = self
-                    .used
-                    .compare_exchange(end, off, Ordering::Relaxed, Ordering::Relaxed);
+        // The most recent piece goes back; others stay until exec.
+        self.with_region(|next, _| {
+            if p as usize + layout.size() == next.get() {
+                next.set(p as usize);
             }
-            None => {
-                let len = pages(layout.size()).unwrap_or(0);
-                // SAFETY: p is the start of a mapping of len bytes.
-                unsafe { libc::syscall(libc::SYS_munmap, p, len) };
-            }
-        }
+        });
     }
 
     unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if let Some(off) = self.offset_of(p) {
-            // The most recent piece grows or shrinks in place.
-            let end = off + layout.size();
-            if let Some(new_end) = off.checked_add(new_size).filter(|&e| e <= BLOCK_SIZE) {
-                if self
-                    .used
-                    .compare_exchange(end, new_end, Ordering::Relaxed, Ordering::Relaxed)
-                    .is_ok()
-                {
-                    return p;
+        // The most recent piece grows or shrinks in place.
+        let in_place = self.with_region(|next, end| {
+            let last = p as usize + layout.size() == next.get();
+            let stop = (p as usize).checked_add(new_size);
+            match stop.filter(|&s| last && s <= end.get()) {
+                Some(s) => {
+                    next.set(s);
+                    true
                 }
+                None => false,
             }
-        } else if let (Some(old), Some(new)) = (pages(layout.size()), pages(new_size)) {
-            // SAFETY: p is the start of a mapping of `old` bytes; the
-            // kernel moves it whole if it must.
-            let q = unsafe { libc::syscall(libc::SYS_mremap, p, old, new, libc::MREMAP_MAYMOVE) };
-            if q == -1 {
-                die(self.program, b"out of memory");
-            }
-            return q as *mut u8;
+        });
+        if in_place {
+            return p;
         }
         // SAFETY: the new layout is valid as the caller guarantees; the
-        // old piece is copied and given back only once the new one exists.
+        // old piece is copied, then given back (a no-op unless last).
         unsafe {
-            let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
-            let new = self.alloc(new_layout);
+            let new = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
             core::ptr::copy_nonoverlapping(p, new, layout.size().min(new_size));
             self.dealloc(p, layout);
             new
         }
     }
+}
+
+/// Donates to `heap` the rest of the page that holds the end of the
+/// program's static data (`_end`, after `.bss`): the kernel maps and
+/// zeroes whole pages, and the program break starts on the next page, so
+/// those bytes are mapped, zero, and used by nothing.
+pub fn donate_data_slack(heap: &StartupHeap) {
+    extern "C" {
+        static _end: u8;
+    }
+    // Only the address of the linker-defined symbol is taken.
+    let start = core::ptr::addr_of!(_end) as usize;
+    let end = (start + PAGE - 1) & !(PAGE - 1);
+    // SAFETY: as said above, start..end is mapped, writable and unused.
+    unsafe { heap.donate(start as *mut u8, end as *mut u8) };
 }
 
 /// Makes a binary crate (`#![no_std]`, `#![no_main]`) a C program: its
@@ -486,11 +479,8 @@ unsafe impl GlobalAlloc for StartupHeap {
 #[macro_export]
 macro_rules! c_program {
     ($name:literal, $main:path) => {
-        static C_PROGRAM_HEAP_BLOCK: $crate::sys::HeapBlock = $crate::sys::HeapBlock::new();
-
         #[global_allocator]
-        static C_PROGRAM_ALLOCATOR: $crate::sys::StartupHeap =
-            $crate::sys::StartupHeap::new($name, &C_PROGRAM_HEAP_BLOCK);
+        static C_PROGRAM_ALLOCATOR: $crate::sys::StartupHeap = $crate::sys::StartupHeap::new($name);
 
         #[panic_handler]
         fn c_program_panic(_: &core::panic::PanicInfo) -> ! {
@@ -514,6 +504,7 @@ macro_rules! c_program {
         #[allow(unsafe_code)]
         #[no_mangle]
         extern "C" fn main(_argc: i32, argv: *const *const core::ffi::c_char) -> i32 {
+            $crate::sys::donate_data_slack(&C_PROGRAM_ALLOCATOR);
             // SAFETY: argv is what the C runtime passes to main.
             $main(&unsafe { $crate::sys::args(argv) })
         }
@@ -556,39 +547,47 @@ mod tests {
     }
 
     #[test]
-    fn startup_heap_carves_reuses_the_last_piece_and_falls_back() {
-        let heap = StartupHeap::new(b"test", Box::leak(Box::default()));
+    fn startup_heap_carves_reuses_the_last_piece_and_maps_more() {
+        let heap = StartupHeap::new(b"test");
+        let block: &'static mut [u64] = Box::leak(vec![0u64; 64].into_boxed_slice());
+        let range = block.as_mut_ptr_range();
+        let (start, end) = (range.start.cast::<u8>(), range.end.cast::<u8>());
         // SAFETY: every pointer is used within the size it was given with
-        // and handed back with the layout it was allocated with.
+        // and handed back with the layout it was allocated with; the
+        // donated block is leaked, so it lives for good.
         unsafe {
+            heap.donate(start, end);
+            let off = |p: *mut u8| (p as usize).wrapping_sub(start as usize);
             let a = heap.alloc(layout(10, 1));
-            assert_eq!(heap.offset_of(a), Some(0));
+            assert_eq!(off(a), 0);
             let b = heap.alloc(layout(8, 8));
-            assert_eq!(heap.offset_of(b), Some(16), "aligned up");
+            assert_eq!(off(b), 16, "aligned up");
             // The last piece grows in place; an earlier one moves.
             assert_eq!(heap.realloc(b, layout(8, 8), 100), b);
             let a2 = heap.realloc(a, layout(10, 1), 20);
-            assert_eq!(heap.offset_of(a2), Some(116));
+            assert_eq!(off(a2), 116);
+            a2.write_bytes(5, 20);
             // Giving back the last piece makes room; an earlier one does not.
             heap.dealloc(a2, layout(20, 1));
             heap.dealloc(a, layout(10, 1));
-            assert_eq!(heap.used.load(Ordering::Relaxed), 116);
-            // What does not fit gets pages of its own, and gives them back.
-            let big = heap.alloc(layout(BLOCK_SIZE, 16));
-            assert_eq!(heap.offset_of(big), None);
-            big.write_bytes(7, BLOCK_SIZE);
-            let big = heap.realloc(big, layout(BLOCK_SIZE, 16), 2 * BLOCK_SIZE);
-            assert_eq!(*big.add(BLOCK_SIZE - 1), 7);
-            heap.dealloc(big, layout(2 * BLOCK_SIZE, 16));
-            // A piece that outgrows the block moves to pages, content kept.
-            let c = heap.alloc(layout(4, 4));
-            c.write_bytes(9, 4);
-            let c2 = heap.realloc(c, layout(4, 4), BLOCK_SIZE);
-            assert_eq!(heap.offset_of(c2), None);
-            assert_eq!(*c2.add(3), 9);
-            heap.dealloc(c2, layout(BLOCK_SIZE, 4));
+            assert_eq!(off(heap.alloc(layout(1, 1))), 116);
+            // What does not fit comes from a mapping, content kept.
+            let c = heap.alloc(layout(400, 4));
+            assert!(off(c) >= 512, "outside the donated block");
+            c.write_bytes(9, 400);
+            let c2 = heap.realloc(c, layout(400, 4), 3 * REGION);
+            assert_eq!(*c2.add(399), 9);
+            c2.add(3 * REGION - 1).write(1);
             let d = heap.alloc(layout(64, 64));
             assert_eq!(d as usize % 64, 0);
         }
+    }
+
+    #[test]
+    fn the_data_slack_is_the_rest_of_a_page() {
+        let heap = StartupHeap::new(b"test");
+        donate_data_slack(&heap);
+        let (next, end) = (heap.next.get(), heap.end.get());
+        assert!(next <= end && end % PAGE == 0 && end - next < PAGE);
     }
 }
