@@ -88,9 +88,8 @@ pub fn read(
     warn: &mut dyn FnMut(&[u8]),
 ) -> Result<(), Vec<u8>> {
     let err = |e: Errno| e.text().as_bytes();
-    let start = sys::open(c".", libc::O_RDONLY | libc::O_NONBLOCK, 0)
+    sys::open(c".", libc::O_RDONLY | libc::O_NONBLOCK, 0)
         .map_err(|e| msg(&[b"unable to open current working directory: ", err(e)]))?;
-    drop(start);
     let path = sys::c_string(dir).map_err(|e| switch_failed(dir, e))?;
     let mut entries = Dir::open(&path).map_err(|e| match e.0 {
         // Only these can fail opendir(3) after chdir(2) succeeded.

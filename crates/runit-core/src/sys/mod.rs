@@ -26,18 +26,10 @@ impl Errno {
     }
 }
 
-/// Turns a `-1` return into the current `errno` as an error.
-fn cvt(ret: libc::c_int) -> Result<libc::c_int, Errno> {
-    if ret == -1 {
-        Err(Errno::last())
-    } else {
-        Ok(ret)
-    }
-}
-
-/// [`cvt`] for syscall(2)'s return value.
-fn cvt_long(ret: libc::c_long) -> Result<libc::c_long, Errno> {
-    if ret == -1 {
+/// Turns a `-1` return (of a C library call or of syscall(2)) into the
+/// current `errno` as an error.
+fn cvt<T: PartialEq + From<i8>>(ret: T) -> Result<T, Errno> {
+    if ret == T::from(-1) {
         Err(Errno::last())
     } else {
         Ok(ret)
@@ -77,7 +69,7 @@ impl Drop for Fd {
 /// a lock must stay held across exec); `mode` is used when creating.
 pub fn open(path: &CStr, flags: i32, mode: u32) -> Result<Fd, Errno> {
     // SAFETY: path is NUL-terminated.
-    let fd = cvt_long(unsafe {
+    let fd = cvt(unsafe {
         libc::syscall(libc::SYS_openat, libc::AT_FDCWD, path.as_ptr(), flags, mode)
     })?;
     Ok(Fd(fd as i32))
@@ -87,7 +79,7 @@ pub fn open(path: &CStr, flags: i32, mode: u32) -> Result<Fd, Errno> {
 /// exactly these flags (it creates nothing).
 pub fn open_at(dir: i32, name: &CStr, flags: i32) -> Result<Fd, Errno> {
     // SAFETY: name is NUL-terminated.
-    let fd = cvt_long(unsafe { libc::syscall(libc::SYS_openat, dir, name.as_ptr(), flags, 0) })?;
+    let fd = cvt(unsafe { libc::syscall(libc::SYS_openat, dir, name.as_ptr(), flags, 0) })?;
     Ok(Fd(fd as i32))
 }
 
@@ -105,9 +97,9 @@ pub fn searchable(path: &CStr) -> Result<(), Errno> {
             libc::AT_EACCESS,
         )
     };
-    match cvt_long(r) {
+    match cvt(r) {
         // SAFETY: as above.
-        Err(Errno(libc::ENOSYS)) => cvt_long(unsafe {
+        Err(Errno(libc::ENOSYS)) => cvt(unsafe {
             libc::syscall(
                 libc::SYS_faccessat,
                 libc::AT_FDCWD,
@@ -158,32 +150,32 @@ pub fn write_all(fd: i32, mut bytes: &[u8]) {
 pub fn close(fd: i32) -> Result<(), Errno> {
     // SAFETY: closing an integer descriptor is memory-safe; the caller
     // owns it.
-    cvt_long(unsafe { libc::syscall(libc::SYS_close, fd) }).map(drop)
+    cvt(unsafe { libc::syscall(libc::SYS_close, fd) }).map(drop)
 }
 
 /// chdir(2).
 pub fn chdir(path: &CStr) -> Result<(), Errno> {
     // SAFETY: path is NUL-terminated.
-    cvt_long(unsafe { libc::syscall(libc::SYS_chdir, path.as_ptr()) }).map(drop)
+    cvt(unsafe { libc::syscall(libc::SYS_chdir, path.as_ptr()) }).map(drop)
 }
 
 /// fchdir(2): back to a directory held open.
 pub fn fchdir(fd: i32) -> Result<(), Errno> {
     // SAFETY: fchdir takes no pointers.
-    cvt_long(unsafe { libc::syscall(libc::SYS_fchdir, fd) }).map(drop)
+    cvt(unsafe { libc::syscall(libc::SYS_fchdir, fd) }).map(drop)
 }
 
 /// flock(2) exclusive without waiting: EWOULDBLOCK when someone holds it.
 pub fn lock_exclusive_nowait(fd: i32) -> Result<(), Errno> {
     // SAFETY: flock on any integer is memory-safe; a bad fd gives EBADF.
-    cvt_long(unsafe { libc::syscall(libc::SYS_flock, fd, libc::LOCK_EX | libc::LOCK_NB) }).map(drop)
+    cvt(unsafe { libc::syscall(libc::SYS_flock, fd, libc::LOCK_EX | libc::LOCK_NB) }).map(drop)
 }
 
 /// flock(2) exclusive, waiting for the holder to let go.
 pub fn lock_exclusive_wait(fd: i32) -> Result<(), Errno> {
     loop {
         // SAFETY: as above.
-        match cvt_long(unsafe { libc::syscall(libc::SYS_flock, fd, libc::LOCK_EX) }) {
+        match cvt(unsafe { libc::syscall(libc::SYS_flock, fd, libc::LOCK_EX) }) {
             Err(Errno(libc::EINTR)) => continue,
             r => return r.map(drop),
         }
@@ -231,7 +223,7 @@ impl Dir {
     pub fn next_name(&mut self) -> Result<Option<&CStr>, Errno> {
         if self.pos >= self.len {
             // SAFETY: buf is valid for buf.len() writable bytes.
-            let n = cvt_long(unsafe {
+            let n = cvt(unsafe {
                 libc::syscall(
                     libc::SYS_getdents64,
                     self.fd.raw(),

@@ -4,7 +4,7 @@
 //! working directory, nice level, resource limits, session, descriptors,
 //! and execve itself. Used by chpst and its personalities.
 
-use super::{c_string, cvt, cvt_long};
+use super::{c_string, cvt};
 use crate::Errno;
 use alloc::vec::Vec;
 use core::ffi::CStr;
@@ -124,7 +124,7 @@ pub fn getgroups(buf: &mut [u32]) -> Result<&mut [u32], Errno> {
 pub fn chroot(path: &[u8]) -> Result<(), Errno> {
     let c = c_string(path)?;
     // SAFETY: c is a valid NUL-terminated path.
-    cvt_long(unsafe { libc::syscall(libc::SYS_chroot, c.as_ptr()) }).map(drop)
+    cvt(unsafe { libc::syscall(libc::SYS_chroot, c.as_ptr()) }).map(drop)
 }
 
 /// nice(2): adds `inc` to the nice value. nice may legitimately return -1,
@@ -143,7 +143,7 @@ pub fn nice(inc: i32) -> Result<(), Errno> {
 /// setsid(2); failure (already a group leader) is not an error to callers.
 pub fn setsid() -> Result<i32, Errno> {
     // SAFETY: no pointers.
-    cvt_long(unsafe { libc::syscall(libc::SYS_setsid) }).map(|sid| sid as i32)
+    cvt(unsafe { libc::syscall(libc::SYS_setsid) }).map(|sid| sid as i32)
 }
 
 /// A resource for [`getrlimit`]/[`setrlimit`].
@@ -169,7 +169,7 @@ pub fn getrlimit(res: Resource) -> Result<(u64, u64), Errno> {
         rlim_max: 0,
     };
     // SAFETY: prlimit64 with no new limit fills r, a valid rlimit64.
-    cvt_long(unsafe {
+    cvt(unsafe {
         libc::syscall(
             libc::SYS_prlimit64,
             0,
@@ -188,7 +188,7 @@ pub fn setrlimit(res: Resource, soft: u64, hard: u64) -> Result<(), Errno> {
         rlim_max: hard,
     };
     // SAFETY: prlimit64 reads the new limit from r, a valid rlimit64.
-    cvt_long(unsafe {
+    cvt(unsafe {
         libc::syscall(
             libc::SYS_prlimit64,
             0,
