@@ -3,6 +3,7 @@
 //! watching for the child's exit and a deadline, and their runit-style
 //! usage and option messages.
 
+use runit::getopt::{Getopt, Opt};
 use runit::msg;
 use runit::sys::{self, SelfPipe, SignalSet, WaitStatus};
 use std::ffi::{OsStr, OsString};
@@ -42,8 +43,43 @@ impl<T> Parsed<T> {
     }
 }
 
+/// Scans tryto's or uncat's options against `spec`, handing each letter
+/// and its argument to `take`, which returns false for a letter it does
+/// not take (`-V`). Returns the program to run, or why there is none: a
+/// bad option (messages name argv[0]'s base name, else `prog`), `-V`, or
+/// no operands.
+pub fn scan<T>(
+    args: &[OsString],
+    prog: &str,
+    spec: &'static [u8],
+    mut take: impl FnMut(u8, Option<&[u8]>) -> bool,
+) -> Result<Vec<OsString>, Parsed<T>> {
+    let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    let mut opts = Getopt::new(&bytes, spec);
+    let name = base_name(args.first().map_or(prog.as_ref(), |a| a.as_os_str()));
+    for opt in opts.by_ref() {
+        match opt {
+            Opt::Found(c, v) if take(c, v) => {}
+            Opt::Found(..) => return Err(Parsed::Version),
+            Opt::Illegal(c) => return Err(Parsed::Bad(bad_option(&name, "illegal option", c))),
+            Opt::MissingArg(c) => {
+                return Err(Parsed::Bad(bad_option(
+                    &name,
+                    "option requires an argument",
+                    c,
+                )))
+            }
+        }
+    }
+    let operands = args[opts.optind().min(args.len())..].to_vec();
+    if operands.is_empty() {
+        return Err(Parsed::Usage);
+    }
+    Ok(operands)
+}
+
 /// `NAME: illegal option -- x` (NAME: the program's base name).
-pub fn bad_option(prog: &str, kind: &str, c: u8) -> Vec<u8> {
+fn bad_option(prog: &str, kind: &str, c: u8) -> Vec<u8> {
     [
         prog.as_bytes(),
         b": ",
@@ -56,7 +92,7 @@ pub fn bad_option(prog: &str, kind: &str, c: u8) -> Vec<u8> {
 }
 
 /// The base name of argv[0], for option messages.
-pub fn base_name(argv0: &OsStr) -> String {
+fn base_name(argv0: &OsStr) -> String {
     let base = Path::new(argv0).file_name().unwrap_or(argv0);
     String::from_utf8_lossy(base.as_bytes()).into_owned()
 }

@@ -4,7 +4,6 @@
 //! processor (`-p`).
 
 use crate::child::{self, Feed, Parsed};
-use runit::getopt::{Getopt, Opt};
 use runit::msg;
 use runit::sys;
 use std::ffi::OsString;
@@ -28,8 +27,6 @@ pub struct Options {
 /// `[-pPv] [-t sec] [-k ksec] [-n tries] prog...`; numbers read like C's
 /// scan_ulong (leading digits, else 0).
 pub fn parse(args: &[OsString]) -> Parsed<Options> {
-    let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-    let mut opts = Getopt::new(&bytes, b"t:k:n:pPvV");
     let mut o = Options {
         timeout: 180,
         ktimeout: 5,
@@ -39,28 +36,26 @@ pub fn parse(args: &[OsString]) -> Parsed<Options> {
         verbose: false,
         prog: Vec::new(),
     };
-    let name = child::base_name(args.first().map_or(PROG.as_ref(), |a| a.as_os_str()));
     let num = |v: Option<&[u8]>| crate::options::scan_ulong(v.unwrap_or(b"")).0;
-    for opt in opts.by_ref() {
-        match opt {
-            Opt::Found(b't', v) => o.timeout = num(v),
-            Opt::Found(b'k', v) => o.ktimeout = num(v),
-            Opt::Found(b'n', v) => o.tries = num(v),
-            Opt::Found(b'p', _) => o.processor = true,
-            Opt::Found(b'P', _) => o.pgroup = true,
-            Opt::Found(b'v', _) => o.verbose = true,
-            Opt::Found(_, _) => return Parsed::Version,
-            Opt::Illegal(c) => return Parsed::Bad(child::bad_option(&name, "illegal option", c)),
-            Opt::MissingArg(c) => {
-                return Parsed::Bad(child::bad_option(&name, "option requires an argument", c))
-            }
+    let scanned = child::scan(args, PROG, b"t:k:n:pPvV", |c, v| {
+        match c {
+            b't' => o.timeout = num(v),
+            b'k' => o.ktimeout = num(v),
+            b'n' => o.tries = num(v),
+            b'p' => o.processor = true,
+            b'P' => o.pgroup = true,
+            b'v' => o.verbose = true,
+            _ => return false,
         }
+        true
+    });
+    match scanned {
+        Ok(prog) => {
+            o.prog = prog;
+            Parsed::Run(o)
+        }
+        Err(why) => why,
     }
-    o.prog = args[opts.optind().min(args.len())..].to_vec();
-    if o.prog.is_empty() {
-        return Parsed::Usage;
-    }
-    Parsed::Run(o)
 }
 
 fn usage(argv0: &OsString) -> ! {

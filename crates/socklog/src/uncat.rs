@@ -4,11 +4,9 @@
 //! what to hand over; [`main`] does the I/O.
 
 use crate::child::{self, Parsed};
-use runit::getopt::{Getopt, Opt};
 use runit::msg;
 use runit::sys;
 use std::ffi::OsString;
-use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 const PROG: &str = "uncat";
@@ -25,10 +23,6 @@ pub struct Options {
 
 /// `[-vo] [-t seconds] [-s size] prog...`.
 pub fn parse(args: &[OsString]) -> Parsed<Options> {
-    let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-    let mut opts = Getopt::new(&bytes, b"t:s:voV");
-    let name = child::base_name(args.first().map_or(PROG.as_ref(), |a| a.as_os_str()));
-    let num = |v: Option<&[u8]>| crate::options::scan_ulong(v.unwrap_or(b"")).0;
     let mut o = Options {
         verbose: false,
         once: false,
@@ -36,24 +30,24 @@ pub fn parse(args: &[OsString]) -> Parsed<Options> {
         size: 1024,
         prog: Vec::new(),
     };
-    for opt in opts.by_ref() {
-        match opt {
-            Opt::Found(b't', v) => o.timeout = num(v),
-            Opt::Found(b's', v) => o.size = num(v) as usize,
-            Opt::Found(b'v', _) => o.verbose = true,
-            Opt::Found(b'o', _) => o.once = true,
-            Opt::Found(_, _) => return Parsed::Version,
-            Opt::Illegal(c) => return Parsed::Bad(child::bad_option(&name, "illegal option", c)),
-            Opt::MissingArg(c) => {
-                return Parsed::Bad(child::bad_option(&name, "option requires an argument", c))
-            }
+    let num = |v: Option<&[u8]>| crate::options::scan_ulong(v.unwrap_or(b"")).0;
+    let scanned = child::scan(args, PROG, b"t:s:voV", |c, v| {
+        match c {
+            b't' => o.timeout = num(v),
+            b's' => o.size = num(v) as usize,
+            b'v' => o.verbose = true,
+            b'o' => o.once = true,
+            _ => return false,
         }
+        true
+    });
+    match scanned {
+        Ok(prog) => {
+            o.prog = prog;
+            Parsed::Run(o)
+        }
+        Err(why) => why,
     }
-    o.prog = args[opts.optind().min(args.len())..].to_vec();
-    if o.prog.is_empty() {
-        return Parsed::Usage;
-    }
-    Parsed::Run(o)
 }
 
 /// The data collected so far, cut into pieces of at most `size` bytes.
