@@ -159,9 +159,13 @@ fn once_pause_cont(runsv: &Path) {
         "ok: run: a: (pid P) Ns, normally down, paused, want down\n",
         0,
     );
-    assert!(fs::read_to_string(format!("/proc/{pid}/stat"))
-        .unwrap()
-        .contains(") T "));
+    // SIGSTOP takes effect when the kernel next runs the process, which
+    // under load can be just after runsv has already published "paused".
+    assert!(wait_until(LONG, || fs::read_to_string(format!(
+        "/proc/{pid}/stat"
+    ))
+    .unwrap()
+    .contains(") T ")));
     assert_line(
         &sv(&t, &["-v", "cont", "a"]),
         "ok: run: a: (pid P) Ns, normally down, want down\n",
