@@ -78,7 +78,7 @@ fn same_runsv_start_and_stop_and_same_warnings() {
             "{tag}: {:?}",
             r.names()
         );
-        assert!(wait_until(LONG, || !r.stderr().is_empty()));
+        assert!(wait_until(LONG, || r.stderr().contains('\n')));
         assert_eq!(
             first_line(r, sv),
             "runsvdir DIR: warning: unable to stat dangling: file does not exist",
@@ -165,7 +165,7 @@ fn same_warning_for_a_missing_directory_and_a_short_log() {
             &[missing.to_str().unwrap(), "short"],
             t.join(&format!("{tag}.err")),
         );
-        assert!(wait_until(LONG, || r.stderr().lines().count() >= 3));
+        assert!(wait_until(LONG, || r.stderr().matches('\n').count() >= 3));
         let lines: Vec<String> = r.stderr().lines().take(3).map(String::from).collect();
         seen.push(lines);
     }
@@ -189,7 +189,8 @@ fn same_fatal_when_runsv_is_not_in_path() {
             .stderr(fs::File::create(&err).unwrap());
         let _g = testkit::Guard::spawn(&mut cmd);
         let text = || fs::read_to_string(&err).unwrap_or_default();
-        assert!(wait_until(LONG, || !text().is_empty()));
+        // runit writes the line in pieces: wait for its end.
+        assert!(wait_until(LONG, || text().contains('\n')));
         seen.push(
             text()
                 .replace(sv.to_str().unwrap(), "DIR")
