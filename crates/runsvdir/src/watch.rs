@@ -4,10 +4,10 @@
 //! link, so that switching `current` (runsvchdir) is noticed too.
 
 use runit::sys::{
-    Inotify, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_IGNORED, IN_MOVED_FROM, IN_MOVED_TO,
-    IN_MOVE_SELF, IN_ONLYDIR, IN_Q_OVERFLOW,
+    Inotify, InotifyEvent, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_IGNORED, IN_MOVED_FROM,
+    IN_MOVED_TO, IN_MOVE_SELF, IN_ONLYDIR, IN_Q_OVERFLOW,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -115,10 +115,23 @@ impl Watcher {
     /// dot are dropped: they are never services (and runsvdir writes
     /// `.forced-rescan` itself).
     pub fn changes(&mut self) -> Vec<Change> {
-        let events = match self.ino.drain() {
-            Ok(e) => e,
-            Err(_) => return vec![Change::Everything],
-        };
+        match self.ino.drain() {
+            Ok(events) => self.classify(events),
+            Err(_) => vec![Change::Everything],
+        }
+    }
+
+    fn classify(&self, events: Vec<InotifyEvent>) -> Vec<Change> {
+        // The kernel queues a rename's two halves one after the other, so a
+        // read can fall between them. A service renamed within the
+        // directory keeps its runsv only if both names are seen together:
+        // a half without its other half is settled by reading the
+        // directory itself, where the rename is already complete.
+        let arrived: HashSet<u32> = events
+            .iter()
+            .filter(|ev| ev.mask & IN_MOVED_TO != 0)
+            .map(|ev| ev.cookie)
+            .collect();
         let mut out = Vec::new();
         for ev in events {
             if ev.mask & IN_Q_OVERFLOW != 0 {
@@ -133,7 +146,11 @@ impl Watcher {
             if on_path || role.links.contains(&name) {
                 out.push(Change::Everything);
             } else if role.target && ev.name[0] != b'.' {
-                out.push(Change::Entry(name));
+                if ev.mask & IN_MOVED_FROM != 0 && !arrived.contains(&ev.cookie) {
+                    out.push(Change::Everything);
+                } else {
+                    out.push(Change::Entry(name));
+                }
             }
         }
         out
@@ -203,6 +220,31 @@ mod tests {
         std::fs::create_dir(t.join("one/old")).unwrap();
         std::fs::create_dir(t.join("two/new")).unwrap();
         assert_eq!(w.changes(), vec![Change::Entry("new".into())]);
+        let _ = std::fs::remove_dir_all(&t);
+    }
+
+    #[test]
+    fn a_rename_is_two_entries_only_with_both_halves() {
+        let t = tmp("rename");
+        std::fs::create_dir_all(t.join("sv/a")).unwrap();
+        let mut w = Watcher::new().unwrap();
+        w.arm(&t.join("sv")).unwrap();
+        std::fs::rename(t.join("sv/a"), t.join("sv/b")).unwrap();
+        let events = w.ino.drain().unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(
+            w.classify(events.clone()),
+            vec![Change::Entry("a".into()), Change::Entry("b".into())]
+        );
+        // Read between the halves: the directory must be looked at whole.
+        assert_eq!(w.classify(events[..1].to_vec()), vec![Change::Everything]);
+        assert_eq!(
+            w.classify(events[1..].to_vec()),
+            vec![Change::Entry("b".into())]
+        );
+        // Moved out of the directory: no second half will come.
+        std::fs::rename(t.join("sv/b"), t.join("b")).unwrap();
+        assert_eq!(w.changes(), vec![Change::Everything]);
         let _ = std::fs::remove_dir_all(&t);
     }
 }

@@ -19,6 +19,8 @@ pub struct Inotify {
 pub struct InotifyEvent {
     pub wd: i32,
     pub mask: u32,
+    /// Pairs the two halves of a rename.
+    pub cookie: u32,
     pub name: Vec<u8>,
 }
 
@@ -88,12 +90,19 @@ impl Inotify {
             while off + HDR <= n {
                 let wd = i32::from_ne_bytes(buf[off..off + 4].try_into().unwrap_or([0; 4]));
                 let mask = u32::from_ne_bytes(buf[off + 4..off + 8].try_into().unwrap_or([0; 4]));
+                let cookie =
+                    u32::from_ne_bytes(buf[off + 8..off + 12].try_into().unwrap_or([0; 4]));
                 let len = u32::from_ne_bytes(buf[off + 12..off + 16].try_into().unwrap_or([0; 4]))
                     as usize;
                 let end = (off + HDR + len).min(n);
                 let raw = &buf[off + HDR..end];
                 let name = raw.split(|&b| b == 0).next().unwrap_or(&[]).to_vec();
-                out.push(InotifyEvent { wd, mask, name });
+                out.push(InotifyEvent {
+                    wd,
+                    mask,
+                    cookie,
+                    name,
+                });
                 off = end;
             }
         }
