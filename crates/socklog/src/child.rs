@@ -43,39 +43,38 @@ impl<T> Parsed<T> {
     }
 }
 
-/// Scans tryto's or uncat's options against `spec`, handing each letter
-/// and its argument to `take`, which returns false for a letter it does
-/// not take (`-V`). Returns the program to run, or why there is none: a
-/// bad option (messages name argv[0]'s base name, else `prog`), `-V`, or
-/// no operands.
+/// Scans tryto's or uncat's options against `spec` into `opts`, handing
+/// each letter and its argument to `take`, which returns false for a
+/// letter it does not take (`-V`); the operands go to `operands(opts)`.
+/// Returns the options to run with, or why there are none: a bad option
+/// (messages name argv[0]'s base name, else `prog`), `-V`, or no operands.
 pub fn scan<T>(
     args: &[OsString],
     prog: &str,
     spec: &'static [u8],
-    mut take: impl FnMut(u8, Option<&[u8]>) -> bool,
-) -> Result<Vec<OsString>, Parsed<T>> {
+    mut opts: T,
+    mut take: impl FnMut(&mut T, u8, Option<&[u8]>) -> bool,
+    operands: fn(&mut T) -> &mut Vec<OsString>,
+) -> Parsed<T> {
     let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-    let mut opts = Getopt::new(&bytes, spec);
+    let mut scanner = Getopt::new(&bytes, spec);
     let name = base_name(args.first().map_or(prog.as_ref(), |a| a.as_os_str()));
-    for opt in opts.by_ref() {
+    for opt in scanner.by_ref() {
         match opt {
-            Opt::Found(c, v) if take(c, v) => {}
-            Opt::Found(..) => return Err(Parsed::Version),
-            Opt::Illegal(c) => return Err(Parsed::Bad(bad_option(&name, "illegal option", c))),
+            Opt::Found(c, v) if take(&mut opts, c, v) => {}
+            Opt::Found(..) => return Parsed::Version,
+            Opt::Illegal(c) => return Parsed::Bad(bad_option(&name, "illegal option", c)),
             Opt::MissingArg(c) => {
-                return Err(Parsed::Bad(bad_option(
-                    &name,
-                    "option requires an argument",
-                    c,
-                )))
+                return Parsed::Bad(bad_option(&name, "option requires an argument", c))
             }
         }
     }
-    let operands = args[opts.optind().min(args.len())..].to_vec();
-    if operands.is_empty() {
-        return Err(Parsed::Usage);
+    let rest = &args[scanner.optind().min(args.len())..];
+    if rest.is_empty() {
+        return Parsed::Usage;
     }
-    Ok(operands)
+    *operands(&mut opts) = rest.to_vec();
+    Parsed::Run(opts)
 }
 
 /// `NAME: illegal option -- x` (NAME: the program's base name).

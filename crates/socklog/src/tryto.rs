@@ -27,7 +27,7 @@ pub struct Options {
 /// `[-pPv] [-t sec] [-k ksec] [-n tries] prog...`; numbers read like C's
 /// scan_ulong (leading digits, else 0).
 pub fn parse(args: &[OsString]) -> Parsed<Options> {
-    let mut o = Options {
+    let defaults = Options {
         timeout: 180,
         ktimeout: 5,
         tries: 5,
@@ -37,7 +37,7 @@ pub fn parse(args: &[OsString]) -> Parsed<Options> {
         prog: Vec::new(),
     };
     let num = |v: Option<&[u8]>| crate::options::scan_ulong(v.unwrap_or(b"")).0;
-    let scanned = child::scan(args, PROG, b"t:k:n:pPvV", |c, v| {
+    let take = |o: &mut Options, c: u8, v: Option<&[u8]>| {
         match c {
             b't' => o.timeout = num(v),
             b'k' => o.ktimeout = num(v),
@@ -48,14 +48,8 @@ pub fn parse(args: &[OsString]) -> Parsed<Options> {
             _ => return false,
         }
         true
-    });
-    match scanned {
-        Ok(prog) => {
-            o.prog = prog;
-            Parsed::Run(o)
-        }
-        Err(why) => why,
-    }
+    };
+    child::scan(args, PROG, b"t:k:n:pPvV", defaults, take, |o| &mut o.prog)
 }
 
 fn usage(argv0: &OsString) -> ! {

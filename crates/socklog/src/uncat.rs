@@ -23,7 +23,7 @@ pub struct Options {
 
 /// `[-vo] [-t seconds] [-s size] prog...`.
 pub fn parse(args: &[OsString]) -> Parsed<Options> {
-    let mut o = Options {
+    let defaults = Options {
         verbose: false,
         once: false,
         timeout: 300,
@@ -31,7 +31,7 @@ pub fn parse(args: &[OsString]) -> Parsed<Options> {
         prog: Vec::new(),
     };
     let num = |v: Option<&[u8]>| crate::options::scan_ulong(v.unwrap_or(b"")).0;
-    let scanned = child::scan(args, PROG, b"t:s:voV", |c, v| {
+    let take = |o: &mut Options, c: u8, v: Option<&[u8]>| {
         match c {
             b't' => o.timeout = num(v),
             b's' => o.size = num(v) as usize,
@@ -40,14 +40,8 @@ pub fn parse(args: &[OsString]) -> Parsed<Options> {
             _ => return false,
         }
         true
-    });
-    match scanned {
-        Ok(prog) => {
-            o.prog = prog;
-            Parsed::Run(o)
-        }
-        Err(why) => why,
-    }
+    };
+    child::scan(args, PROG, b"t:s:voV", defaults, take, |o| &mut o.prog)
 }
 
 /// The data collected so far, cut into pieces of at most `size` bytes.
