@@ -29,11 +29,15 @@ pub fn line(prefix: &str, kind: &str, parts: &[&str]) {
     let _ = io::stderr().write_all(&buf);
 }
 
-/// runit's text for an I/O error.
+/// runit's text for an I/O error; a file or directory refused for safety
+/// ([`crate::secure::Refused`]) says why.
 pub fn io_errstr(e: &io::Error) -> &'static str {
     match e.raw_os_error() {
         Some(n) => errstr(n),
-        None => "unknown error",
+        None => match crate::secure::refused(e) {
+            Some(r) => r.text(),
+            None => "unknown error",
+        },
     }
 }
 

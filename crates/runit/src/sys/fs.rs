@@ -4,7 +4,7 @@ use super::{cvt, io_error};
 use runit_core::sys as core_sys;
 use std::ffi::CString;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
@@ -15,16 +15,27 @@ pub(crate) fn cstr(path: &Path) -> io::Result<CString> {
         .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
 }
 
-/// mkfifo(3); an existing FIFO (or any file) of that name is not an error,
-/// as runit leaves an existing one in place.
-pub fn mkfifo_if_missing(path: &Path, mode: u32) -> io::Result<()> {
+/// mkfifo(3); `Ok(false)` when something of that name exists already
+/// (runit leaves an existing one in place).
+pub fn mkfifo_new(path: &Path, mode: u32) -> io::Result<bool> {
     let c = cstr(path)?;
     // SAFETY: c is a valid NUL-terminated path.
     match cvt(unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) }) {
-        Ok(_) => Ok(()),
-        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// [`mkfifo_new`], for callers that do not care whether it was made.
+pub fn mkfifo_if_missing(path: &Path, mode: u32) -> io::Result<()> {
+    mkfifo_new(path, mode).map(drop)
+}
+
+/// The effective user and group ids of this process.
+pub fn effective_ids() -> (u32, u32) {
+    // SAFETY: geteuid and getegid cannot fail and take no pointers.
+    unsafe { (libc::geteuid(), libc::getegid()) }
 }
 
 /// Opens a file with extra open(2) flags (e.g. `O_NONBLOCK`); close-on-exec
@@ -56,22 +67,6 @@ pub fn lock_exclusive_nowait(fd: RawFd) -> io::Result<()> {
 /// flock(2) exclusive, waiting for the holder to let go.
 pub fn lock_exclusive_wait(fd: RawFd) -> io::Result<()> {
     core_sys::lock_exclusive_wait(fd).map_err(io_error)
-}
-
-/// Writes `bytes` to `dir/name.new` and renames it over `dir/name`, so a
-/// reader sees the old or the new content, never a half-written file.
-pub fn write_replace(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> io::Result<()> {
-    let tmp = dir.join(format!("{name}.new"));
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    drop(f);
-    std::fs::rename(&tmp, dir.join(name))
 }
 
 /// A pipe whose both ends are close-on-exec and non-blocking.
