@@ -7,10 +7,12 @@
 //!
 //! Beyond runit, opted into per service directory (`docs/runsv.md`):
 //! stop timeouts read by [`beyond`], [`readiness`] (`notification-fd`,
-//! `sd_notify`) and [`tree`] (`kill-tree`).
+//! `sd_notify`), [`tree`] (`kill-tree`), and [`history`] (starts and the
+//! last end of `run`, for overview tools).
 #![deny(unsafe_code)]
 
 pub mod beyond;
+pub mod history;
 pub mod machine;
 pub mod readiness;
 pub mod runner;

@@ -92,9 +92,13 @@ pub fn main(args: Vec<OsString>) -> i32 {
         }),
     };
     main_sv.publish(&r.ctx.prefix, &r.main);
+    let names = main_sv.names.history;
+    main_sv.history.begin(names, now.unix_secs());
     main_sv.open_ok(&r.ctx.prefix);
     if let (Some(sv), Some(log)) = (log_sv.as_mut(), r.log.as_ref()) {
         sv.publish(&r.ctx.prefix, log);
+        let names = sv.names.history;
+        sv.history.begin(names, now.unix_secs());
         sv.open_ok(&r.ctx.prefix);
     }
     r.run(&selfpipe, &mut main_sv, log_sv.as_mut())
@@ -205,6 +209,13 @@ impl Runner {
             let sigs = selfpipe.drain();
             if sigs.contains(libc::SIGCHLD) {
                 while let Some((pid, st)) = sys::reap_any() {
+                    let ended = sys::realtime().0;
+                    let names = main_sv.names.history;
+                    main_sv.history.reaped(names, pid, st.0, ended);
+                    if let Some(sv) = log_sv.as_deref_mut() {
+                        let names = sv.names.history;
+                        sv.history.reaped(names, pid, st.0, ended);
+                    }
                     let mut fx = self.ctx.effects(main_sv, false);
                     if self.main.reaped(pid, st.0, &mut fx) {
                         main_sv.readiness.after_run();
@@ -268,6 +279,14 @@ struct SysFx<'a> {
 }
 
 impl SysFx<'_> {
+    /// Counts a start of `run` in `supervise/history`.
+    fn run_started(&mut self, pid: Option<i32>) {
+        if let Some(pid) = pid {
+            let names = self.sv.names.history;
+            self.sv.history.started(names, pid);
+        }
+    }
+
     /// Starts a program, reporting runit's "unable to start" when exec
     /// fails (the child has then exited 111, and is reaped as usual).
     /// `extra` is placed after stdin/stdout, so it cannot clobber the log
@@ -340,11 +359,15 @@ impl Effects for SysFx<'_> {
     fn spawn(&mut self, p: Program) -> Option<i32> {
         match p {
             // The logger runs in log/; runit names it "log/./run".
-            Program::Run if self.is_log => self.start(
-                Spawn::new("./run").dir(Path::new("./log")),
-                "log/./run",
-                None,
-            ),
+            Program::Run if self.is_log => {
+                let pid = self.start(
+                    Spawn::new("./run").dir(Path::new("./log")),
+                    "log/./run",
+                    None,
+                );
+                self.run_started(pid);
+                pid
+            }
             Program::Run => {
                 let prep = self.sv.readiness.before_run(self.prefix);
                 let mut spawn = Spawn::new("./run");
@@ -362,6 +385,7 @@ impl Effects for SysFx<'_> {
                 if let Some(pid) = pid {
                     self.sv.tree.started(pid);
                 }
+                self.run_started(pid);
                 pid
             }
             Program::Finish { code, low } => {

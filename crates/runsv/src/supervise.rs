@@ -3,6 +3,7 @@
 //! lock that keeps a second runsv out, the `control` and `ok` FIFOs, and
 //! publishing `pid`, `stat` and `status` atomically (`X.new` + rename).
 
+use crate::history::History;
 use crate::machine::Svc;
 use crate::readiness::Readiness;
 use crate::tree::Tree;
@@ -25,6 +26,7 @@ pub struct Names {
     pub pid: [&'static str; 2],
     pub stat: [&'static str; 2],
     pub status: [&'static str; 2],
+    pub history: [&'static str; 2],
 }
 
 pub const MAIN: Names = Names {
@@ -35,6 +37,7 @@ pub const MAIN: Names = Names {
     pid: ["supervise/pid.new", "supervise/pid"],
     stat: ["supervise/stat.new", "supervise/stat"],
     status: ["supervise/status.new", "supervise/status"],
+    history: ["supervise/history.new", "supervise/history"],
 };
 
 pub const LOG: Names = Names {
@@ -45,6 +48,7 @@ pub const LOG: Names = Names {
     pid: ["log/supervise/pid.new", "log/supervise/pid"],
     stat: ["log/supervise/stat.new", "log/supervise/stat"],
     status: ["log/supervise/status.new", "log/supervise/status"],
+    history: ["log/supervise/history.new", "log/supervise/history"],
 };
 
 /// Descriptors held open for the life of runsv.
@@ -62,6 +66,8 @@ pub struct Supervise {
     pub readiness: Readiness,
     /// `kill-tree` (opt-in, main service only).
     pub tree: Tree,
+    /// Starts and the last end of `run` (beyond runit, both services).
+    pub history: History,
 }
 
 /// Creates the directory (or the target of a dangling `supervise` symlink)
@@ -106,6 +112,7 @@ pub fn lock(prefix: &str, names: &'static Names, wait: bool) -> Supervise {
         last_pid: None,
         readiness: Readiness::default(),
         tree: Tree::default(),
+        history: History::default(),
     }
 }
 

@@ -473,3 +473,38 @@ fn without_notification_fd_up_is_runits() {
     assert_eq!(seen[0], seen[1]);
     assert_eq!(seen[0].1, "ok: run: ./svc: (pid P) Ns, normally down\n");
 }
+
+/// `supervise/history` counts the starts of `run` and says how the last
+/// one ended, for the service and for its log; a plain file, 0644.
+#[test]
+fn history_counts_starts_and_the_last_end() {
+    let t = TempDir::new("beyond-hist");
+    let dir = service(&t.join("svc"), "sleep 0.2\nexit 3");
+    testkit::script(&dir.join("log/run"), "#!/bin/sh\nexec cat >/dev/null\n");
+    let _r = Runsv::start(&ours(), &dir);
+    let history = |p: &str| fs::read_to_string(dir.join(p)).unwrap_or_default();
+    let field = |text: &str, key: &str| -> Option<i64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' ')?.parse().ok())
+    };
+    assert!(testkit::wait_until(LONG, || field(
+        &history("supervise/history"),
+        "starts"
+    )
+    .is_some_and(|n| n >= 2)));
+    let h = history("supervise/history");
+    assert_eq!(field(&h, "exit"), Some(3), "{h}");
+    let runsv_since = field(&h, "runsv").unwrap();
+    assert!(field(&h, "ended").unwrap() >= runsv_since, "{h}");
+    assert_eq!(mode(&dir.join("supervise/history")), 0o644);
+    // Killed by a signal: `signal N` instead of `exit N`.
+    let log = history("log/supervise/history");
+    assert_eq!(field(&log, "starts"), Some(1), "{log}");
+    let log_pid = read_pid(&dir.join("log"));
+    assert!(log_pid > 0);
+    let _ = runit::sys::kill(log_pid, libc::SIGKILL);
+    assert!(testkit::wait_until(LONG, || field(
+        &history("log/supervise/history"),
+        "signal"
+    ) == Some(9)));
+}
