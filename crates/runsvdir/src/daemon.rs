@@ -24,6 +24,18 @@ const CHECK_EVERY: Duration = Duration::from_secs(5);
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 /// A dot goes to the log this often, so old messages scroll away.
 const DOT_EVERY: Duration = Duration::from_secs(900);
+/// The signals runsvdir catches, then SIGPIPE, which Rust's runtime
+/// ignores before `main`: each runsv gets these back at their default and
+/// inherits every other disposition, so a signal ignored where runsvdir
+/// was started (`runsvdir ... &` in a script ignores SIGINT and SIGQUIT)
+/// stays ignored down to the services, as with runit.
+const CAUGHT: [i32; 5] = [
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGALRM,
+    libc::SIGCHLD,
+    libc::SIGPIPE,
+];
 
 /// The log argument shown in `ps`, fed by a pipe that is our stderr.
 struct Log {
@@ -226,6 +238,7 @@ impl Daemon {
                         .dir(&self.dir)
                         .setsid(self.new_session)
                         .on_failure(&fail, 100)
+                        .reset_signals(&CAUGHT)
                         .start();
                     match started {
                         Ok(pid) => self.registry.started(key, Some(pid), now),
@@ -311,8 +324,7 @@ impl Daemon {
 
     /// Runs until SIGTERM (exit 0) or SIGHUP (runsv told to stop, exit 111).
     pub fn run(mut self, log: Option<&(OsString, usize)>) -> i32 {
-        let signals = [libc::SIGTERM, libc::SIGHUP, libc::SIGALRM, libc::SIGCHLD];
-        let pipe = match SelfPipe::install(&signals) {
+        let pipe = match SelfPipe::install(&CAUGHT[..4]) {
             Ok(p) => p,
             Err(e) => {
                 let mut b = self.prefix.clone();

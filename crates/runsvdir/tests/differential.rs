@@ -272,3 +272,103 @@ fn same_forced_rescan_stamp_on_sigalrm() {
         assert_eq!(r.stderr(), "", "{tag}");
     }
 }
+
+/// The signals `pid` ignores (SigIgn of /proc/PID/status).
+fn ignored(pid: i32) -> u64 {
+    let s = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .unwrap_or(0)
+}
+
+fn bit(sig: i32) -> u64 {
+    1 << (sig - 1)
+}
+
+/// runsvdir started where SIGINT and SIGQUIT are ignored (as `runsvdir &`
+/// in a script leaves them): runit passes that on to runsv and the
+/// service, so `sv interrupt` leaves the service alone. Ours must do the
+/// same; started normally, both let INT end the service.
+#[test]
+fn ignored_signals_reach_runsv_and_the_service_as_with_runit() {
+    let t = TempDir::new("rsd-diff-ign");
+    let sv_of = |tag: &str| {
+        if tag == "debian" {
+            testkit::debian("usr/bin/sv")
+        } else {
+            testkit::bin("sv")
+        }
+    };
+    let mut table = Vec::new();
+    for ignoring in [true, false] {
+        for (tag, which) in BOTH {
+            let dir = t.join(&format!("{tag}-{ignoring}/sv"));
+            sleeper(&dir.join("a"));
+            age(&dir);
+            let (exe, bin) = which();
+            // `trap '' INT QUIT` then exec: ignored at exec, as a
+            // background job of a non-interactive shell has them.
+            let trap = if ignoring { "trap '' INT QUIT; " } else { "" };
+            let script = format!("{trap}exec \"$0\" \"$@\"");
+            let mut r = Runsvdir::start(
+                Path::new("/bin/sh"),
+                &bin,
+                &["-c", &script, exe.to_str().unwrap(), dir.to_str().unwrap()],
+                t.join(&format!("{tag}-{ignoring}.err")),
+            );
+            assert!(r.wait_names(&["a"], LONG), "{tag}");
+            let (_, runsv) = runsv_children(r.pid())[0];
+            let pidfile = dir.join("a/supervise/pid");
+            let read_pid = || {
+                fs::read_to_string(&pidfile)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<i32>().ok())
+            };
+            assert!(wait_until(LONG, || read_pid().is_some()), "{tag}");
+            let svc = read_pid().unwrap();
+            // The service is a child of runsv (not some other process that
+            // reused the number), and has exec'd sleep.
+            assert!(
+                wait_until(LONG, || ppid(svc) == Some(runsv)
+                    && cmdline(svc).first().is_some_and(|a| a == b"sleep")),
+                "{tag}"
+            );
+            let int_quit = bit(libc::SIGINT) | bit(libc::SIGQUIT);
+            let runsv_ign = ignored(runsv) & int_quit == int_quit;
+            let svc_mask = ignored(svc);
+            let o = testkit::run(
+                Command::new(sv_of(tag))
+                    .arg("interrupt")
+                    .arg(dir.join("a"))
+                    .env_remove("SVDIR"),
+            );
+            assert!(o.status.success(), "{tag}: {o:?}");
+            // A pid that takes INT goes at once; runsv restarts it a second
+            // after its start at the earliest, with another pid.
+            std::thread::sleep(Duration::from_millis(300));
+            let survived = testkit::alive(svc) && read_pid() == Some(svc);
+            table.push((ignoring, tag, runsv_ign, svc_mask, survived));
+            drop(r);
+        }
+    }
+    for row in &table {
+        eprintln!(
+            "INT/QUIT ignored at start {:5}  {:6}  runsv ignores them {:5}  service SigIgn {:016x}  survives `sv interrupt` {}",
+            row.0, row.1, row.2, row.3, row.4
+        );
+    }
+    let int_quit = bit(libc::SIGINT) | bit(libc::SIGQUIT);
+    for pair in table.chunks(2) {
+        let (d, o) = (&pair[0], &pair[1]);
+        assert_eq!((d.2, d.3, d.4), (o.2, o.3, o.4), "{table:?}");
+    }
+    assert_eq!(
+        (table[0].2, table[0].3 & int_quit, table[0].4),
+        (true, int_quit, true)
+    );
+    assert_eq!(
+        (table[2].2, table[2].3 & int_quit, table[2].4),
+        (false, 0, false)
+    );
+}

@@ -131,8 +131,16 @@ pub struct Running {
 /// `pgroup` in a new session; with `stdout_to_stderr` its standard output
 /// goes to our standard error. A failed fork is retried each second; a
 /// failed exec is reported as `PROG: fatal: unable to start child: ...`
-/// (the child has then exited 111).
-pub fn start(prog: &str, argv: &[OsString], pgroup: bool, stdout_to_stderr: bool) -> Running {
+/// (the child has then exited 111). Only `caught`, the signals the caller
+/// handles, are set back to their default in the child: what was ignored
+/// when the caller started stays ignored, as runit passes it on.
+pub fn start(
+    prog: &str,
+    argv: &[OsString],
+    caught: &'static [i32],
+    pgroup: bool,
+    stdout_to_stderr: bool,
+) -> Running {
     loop {
         let (r, w) = match sys::pipe_cloexec() {
             Ok(p) => p,
@@ -142,7 +150,10 @@ pub fn start(prog: &str, argv: &[OsString], pgroup: bool, stdout_to_stderr: bool
                 &["unable to create pipe for child: ", msg::io_errstr(&e)],
             ),
         };
-        let mut spawn = sys::Spawn::new(&argv[0]).search_path().fd(r.as_raw_fd(), 0);
+        let mut spawn = sys::Spawn::new(&argv[0])
+            .search_path()
+            .reset_signals(caught)
+            .fd(r.as_raw_fd(), 0);
         for a in &argv[1..] {
             spawn = spawn.arg(a);
         }

@@ -11,6 +11,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 const PROG: &str = "tryto";
+/// The signals tryto catches; `prog` gets them back at their default.
+const CAUGHT: [i32; 1] = [libc::SIGCHLD];
 const VERSION: &str = "$Id: tryto.c,v 1.9 2006/02/26 13:30:37 pape Exp $\n\n";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +70,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     for &fd in &sources {
         let _ = sys::set_nonblocking(fd, true);
     }
-    let signals = sys::SelfPipe::install(&[libc::SIGCHLD]).unwrap_or_else(|e| {
+    let signals = sys::SelfPipe::install(&CAUGHT).unwrap_or_else(|e| {
         msg::fatal(
             PROG,
             111,
@@ -80,7 +82,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let mut tries: u64 = 0;
     loop {
         tries += 1;
-        let run = child::start(PROG, &o.prog, o.pgroup, false);
+        let run = child::start(PROG, &o.prog, &CAUGHT, o.pgroup, false);
         let pid = run.pid;
         let feed = Feed::Fds(sources.clone());
         let mut seen = sys::SignalSet::default();

@@ -10,6 +10,8 @@ use std::ffi::OsString;
 use std::time::{Duration, Instant};
 
 const PROG: &str = "uncat";
+/// The signals uncat catches; `prog` gets them back at their default.
+const CAUGHT: [i32; 2] = [libc::SIGTERM, libc::SIGCHLD];
 const VERSION: &str = "$Id: uncat.c,v 1.8 2004/02/28 15:52:00 pape Exp $\n\n";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +90,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         }
     };
     let _ = sys::default_action(libc::SIGPIPE);
-    let signals = sys::SelfPipe::install(&[libc::SIGTERM, libc::SIGCHLD]).unwrap_or_else(|e| {
+    let signals = sys::SelfPipe::install(&CAUGHT).unwrap_or_else(|e| {
         msg::fatal(
             PROG,
             111,
@@ -171,7 +173,7 @@ fn process(o: &Options, piece: &[u8], signals: &sys::SelfPipe, seen: &mut sys::S
     if o.verbose {
         msg::warn(PROG, &["starting child."]);
     }
-    let run = child::start(PROG, &o.prog, false, true);
+    let run = child::start(PROG, &o.prog, &CAUGHT, false, true);
     match child::feed_and_wait(PROG, run, child::Feed::Bytes(piece), None, signals, seen) {
         child::End::Exited(st) if st.term_signal().is_some() => {
             msg::warn(PROG, &["child crashed."])

@@ -138,6 +138,17 @@ impl State {
     }
 }
 
+/// The signals svlogd catches, then SIGPIPE, which Rust's runtime ignores
+/// before `main`: a processor gets these back at their default and
+/// inherits every other disposition, as with runit.
+pub const CAUGHT: [i32; 5] = [
+    libc::SIGTERM,
+    libc::SIGCHLD,
+    libc::SIGALRM,
+    libc::SIGHUP,
+    libc::SIGPIPE,
+];
+
 pub fn main(args: Vec<OsString>) -> i32 {
     let argv0 = args
         .first()
@@ -148,8 +159,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Err(r) => return refuse(&argv0, r),
     };
     let verbose = opts.verbose;
-    let pipe = match SelfPipe::install(&[libc::SIGTERM, libc::SIGCHLD, libc::SIGALRM, libc::SIGHUP])
-    {
+    let pipe = match SelfPipe::install(&CAUGHT[..4]) {
         Ok(p) => p,
         Err(e) => msg::fatal(
             PROG,

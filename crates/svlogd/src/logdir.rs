@@ -554,6 +554,7 @@ impl LogDir {
         info(verbose, &["processing: ", &shown]);
         let spawned = sys::Spawn::new("/bin/sh")
             .argv0("sh")
+            .reset_signals(&crate::event::CAUGHT)
             .arg("-c")
             .arg(OsString::from_vec(cmd))
             .dir(&self.path)

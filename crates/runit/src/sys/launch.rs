@@ -17,6 +17,7 @@ pub struct Launch {
     setsid: bool,
     fail_prefix: Vec<u8>,
     fail_code: i32,
+    reset_only: Option<&'static [i32]>,
 }
 
 fn to_c(s: &OsStr) -> CString {
@@ -39,6 +40,7 @@ impl Launch {
             setsid: false,
             fail_prefix: Vec::new(),
             fail_code: 111,
+            reset_only: None,
         }
     }
 
@@ -51,6 +53,14 @@ impl Launch {
     /// The child starts a new session and process group (setsid).
     pub fn setsid(mut self, on: bool) -> Launch {
         self.setsid = on;
+        self
+    }
+
+    /// Resets only `sigs` to their default action in the child (instead of
+    /// every signal): what the caller inherited as ignored stays ignored,
+    /// as runit passes it on.
+    pub fn reset_signals(mut self, sigs: &'static [i32]) -> Launch {
+        self.reset_only = Some(sigs);
         self
     }
 
@@ -77,9 +87,18 @@ impl Launch {
     }
 
     unsafe fn child(&self, argv: &[*const libc::c_char]) -> ! {
-        for sig in 1..32 {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                libc::signal(sig, libc::SIG_DFL);
+        match self.reset_only {
+            Some(sigs) => {
+                for &sig in sigs {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+            None => {
+                for sig in 1..32 {
+                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                        libc::signal(sig, libc::SIG_DFL);
+                    }
+                }
             }
         }
         let mut set: libc::sigset_t = std::mem::zeroed();
