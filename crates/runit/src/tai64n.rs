@@ -66,6 +66,12 @@ impl Tai64n {
     pub fn secs_until(&self, later: &Tai64n) -> u64 {
         later.secs.saturating_sub(self.secs)
     }
+
+    /// Time elapsed from `self` to `later` (zero if `later` is earlier).
+    pub fn duration_until(&self, later: &Tai64n) -> std::time::Duration {
+        let at = |t: &Tai64n| std::time::Duration::new(t.secs, t.nanos.min(999_999_999));
+        at(later).saturating_sub(at(self))
+    }
 }
 
 /// A UTC calendar time broken down from Unix seconds, without any allocation

@@ -7,8 +7,29 @@
 //! `u` and a running pid, `down` the wanted state `d` and no pid, `term`
 //! (and restart) a pid different from before, `once` a start after the
 //! byte was sent, `pause`/`cont` the paused flag.
+//!
+//! Being up also needs the run to have lasted: a `run` that exits at once
+//! (a broken deploy) is restarted by runsv every second and is running for
+//! a millisecond of each; sv must not take that millisecond for a start.
+//! A run counts as started once it has been up [`SETTLE`] (by the record's
+//! time stamp, which runsv sets when it starts `run`), unless the service
+//! declares readiness, which says so itself.
 
 use runit::status::{RunState, Status};
+use runit::tai64n::Tai64n;
+use std::time::Duration;
+
+/// How long a run must have been up before sv reports it started: longer
+/// than a program that fails on start-up (bad configuration, missing
+/// file) takes to exit, and far below runit's 420 ms poll.
+pub const SETTLE: Duration = Duration::from_millis(100);
+
+/// How much longer a run that started at `since` must stay up before it
+/// counts as started, at `now`. A start stamped in the future (the clock
+/// went back) counts as just now.
+pub fn settle_left(since: Tai64n, now: Tai64n) -> Duration {
+    SETTLE.saturating_sub(since.duration_until(&now))
+}
 
 /// The outcome of evaluating the conditions on one record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,6 +221,19 @@ mod tests {
         let mut s = st(8, b'd', RUN);
         s.term_sent = true;
         assert_eq!(verdict(b"C", &s, &s), NotYet);
+    }
+
+    #[test]
+    fn a_run_counts_as_started_after_settle() {
+        let t = Tai64n::from_unix(1_000, 500_000_000);
+        let later = |ms: u64| {
+            let n = u64::from(t.nanos) + ms * 1_000_000;
+            Tai64n::from_unix(1_000 + (n / 1_000_000_000) as i64, (n % 1_000_000_000) as u32)
+        };
+        assert_eq!(settle_left(t, t), SETTLE);
+        assert_eq!(settle_left(t, later(30)), SETTLE - Duration::from_millis(30));
+        assert_eq!(settle_left(t, later(700)), Duration::ZERO);
+        assert_eq!(settle_left(later(5_000), t), SETTLE);
     }
 
     #[test]

@@ -8,6 +8,14 @@
 //! the conditions of [`crate::cond`]. Without inotify we fall back to
 //! polling the records every few milliseconds.
 //!
+//! Closing an inotify instance that had watches waits for the kernel to
+//! retire them (an SRCU grace period, some 8-20 ms), which would be added
+//! to every `sv -w`, and sv forks nothing to hide it (a child only for
+//! `./check`, as runit's sv). So most waits never make one: the first
+//! looks are a few plain re-reads (most commands take effect within
+//! milliseconds), and a run waiting out [`cond::SETTLE`] needs no watch at
+//! all (its watch is removed then, so it is retired by the time sv exits).
+//!
 //! Beyond runit: for a service that declares readiness, being up also
 //! needs runsv's `supervise/ready` stamp for the current run (its
 //! replacement wakes us as `status`'s does), and a run seen up but
@@ -26,6 +34,15 @@ use std::time::{Duration, Instant};
 
 /// How often records are re-read when a directory cannot be watched.
 const POLL_FALLBACK: Duration = Duration::from_millis(10);
+/// The plain sleeps between the first looks, before any watch is made:
+/// 16 ms in all, in which most commands take effect.
+const FIRST_LOOKS: [Duration; 5] = [
+    Duration::from_millis(1),
+    Duration::from_millis(1),
+    Duration::from_millis(2),
+    Duration::from_millis(4),
+    Duration::from_millis(8),
+];
 /// First and longest delay before a failing `./check` runs again.
 const CHECK_RETRY_MIN: Duration = Duration::from_millis(10);
 const CHECK_RETRY_MAX: Duration = Duration::from_millis(250);
@@ -51,6 +68,10 @@ pub struct Pending {
     readiness: bool,
     /// The pid seen up but not yet ready; if it goes, that is `fail:`.
     unready_pid: Option<u32>,
+    /// The run seen up and when it will have lasted [`cond::SETTLE`].
+    settle: Option<(u32, Tai64n, Instant)>,
+    /// Set while the last look found only the settle time missing.
+    settling_until: Option<Instant>,
 }
 
 impl Pending {
@@ -67,7 +88,34 @@ impl Pending {
             wd: None,
             next_check: None,
             check_delay: CHECK_RETRY_MIN,
+            settle: None,
+            settling_until: None,
         }
+    }
+
+    /// Whether the run of `cur` has been up long enough to count as
+    /// started; if not, when to look again.
+    fn settled(&mut self, cur: &Status) -> bool {
+        let now = Instant::now();
+        if let Some((pid, since, until)) = self.settle {
+            if pid == cur.pid && since == cur.since {
+                // Timed by the monotonic clock once seen: a wall clock
+                // that jumps cannot shorten or stretch the wait.
+                if now >= until {
+                    return true;
+                }
+                self.settling_until = Some(until);
+                return false;
+            }
+        }
+        let left = cond::settle_left(cur.since, Tai64n::now());
+        if left.is_zero() {
+            return true;
+        }
+        let until = now + left;
+        self.settle = Some((cur.pid, cur.since, until));
+        self.settling_until = Some(until);
+        false
     }
 
     /// One look at the service: `Some((line, outcome))` once it is settled.
@@ -93,6 +141,7 @@ impl Pending {
             Err(p) => return Some((p.line(&self.svc.name) + "\n", p.outcome())),
         };
         self.last = raw;
+        self.settling_until = None;
         let cur = Status::decode(&raw).unwrap_or_default();
         if self.readiness && self.died_unready(ctl.conditions(), &cur) {
             let line = format!("fail: {}\n", self.svc.line(&raw, Tai64n::now()));
@@ -107,6 +156,7 @@ impl Pending {
                 self.unready_pid = Some(cur.pid);
                 false
             }
+            Verdict::DoneIfCheck if !self.readiness && !self.settled(&cur) => false,
             Verdict::DoneIfCheck => {
                 let now = Instant::now();
                 if self.next_check.is_some_and(|t| now < t) {
@@ -178,6 +228,7 @@ pub fn wait_all(
     let mut results: Vec<Option<(String, Outcome)>> = vec![None; pending.len()];
     let mut index: Vec<usize> = (0..pending.len()).collect();
     let mut printed = 0;
+    let mut first_looks = 0;
     loop {
         let mut k = 0;
         pending.retain_mut(|p| {
@@ -211,11 +262,38 @@ pub fn wait_all(
         if pending.is_empty() {
             break;
         }
-        let i = ino.get_or_insert_with(|| Inotify::new().ok());
-        sleep_until_relevant(&mut pending, i.as_ref(), deadline);
+        if pending.iter().all(|p| p.settling_until.is_some()) {
+            sleep_plain(&mut pending, deadline, None);
+        } else if ino.is_none() && first_looks < FIRST_LOOKS.len() {
+            sleep_plain(&mut pending, deadline, Some(FIRST_LOOKS[first_looks]));
+            first_looks += 1;
+        } else {
+            let i = ino.get_or_insert_with(|| Inotify::new().ok());
+            sleep_until_relevant(&mut pending, i.as_ref(), deadline);
+        }
     }
-    if let Some(Some(i)) = ino {
-        i.close_detached();
+}
+
+/// Sleeps without watching anything: at most `cap`, until the deadline, a
+/// `./check` retry or the end of a settle time, or until a runsv goes away.
+fn sleep_plain(pending: &mut [Pending], deadline: Option<Instant>, cap: Option<Duration>) {
+    let now = Instant::now();
+    let mut sleep = deadline.map(|d| d.saturating_duration_since(now));
+    let times = pending.iter().flat_map(|p| [p.next_check, p.settling_until]);
+    for d in times.flatten().map(|t| t.saturating_duration_since(now)).chain(cap) {
+        sleep = Some(sleep.map_or(d, |s| s.min(d)));
+    }
+    let mut fds: Vec<_> = pending
+        .iter()
+        .map(|p| sys::pollfd(p.ok_fd.as_ref().map_or(-1, sys::raw), 0))
+        .collect();
+    if sys::poll(&mut fds, poll_ms(sleep)).is_err() {
+        std::thread::sleep(POLL_FALLBACK);
+    }
+    for (p, f) in pending.iter_mut().zip(&fds) {
+        if f.revents & (sys::POLLERR | sys::POLLHUP) != 0 {
+            p.ok_fd = None;
+        }
     }
 }
 
@@ -231,6 +309,15 @@ fn sleep_until_relevant(pending: &mut [Pending], ino: Option<&Inotify>, deadline
         let mut shorten = |d: Duration| sleep = Some(sleep.map_or(d, |s| s.min(d)));
         let mut watched_now = false;
         for p in pending.iter_mut() {
+            if let Some(until) = p.settling_until {
+                // Nothing to watch while a run lasts out its settle time;
+                // removed now, the watch is retired before sv exits.
+                if let (Some(i), Some(wd)) = (ino, p.wd.take()) {
+                    let _ = i.rm_watch(wd);
+                }
+                shorten(until.saturating_duration_since(now));
+                continue;
+            }
             if p.wd.is_none() {
                 p.wd = ino.and_then(|i| i.add_watch(&p.svc.supervise_dir(), WATCH_MASK).ok());
                 watched_now |= p.wd.is_some();

@@ -50,30 +50,6 @@ impl Inotify {
         self.fd.as_raw_fd()
     }
 
-    /// Closes the instance without waiting for the kernel to tear down its
-    /// watches: the last close of an inotify instance that had watches
-    /// waits for an SRCU grace period (10-20 ms), which a short-lived
-    /// program (sv) would add to every run. A child that only exits
-    /// inherits the descriptor and does that waiting instead.
-    pub fn close_detached(self) {
-        // SAFETY: the child calls only close(2) and _exit(2), both
-        // async-signal-safe, and touches no memory shared with the parent.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            // SAFETY: as above. Closing 0-2 first lets a pipe shared with
-            // our caller see end-of-file without waiting for this child.
-            unsafe {
-                libc::close(0);
-                libc::close(1);
-                libc::close(2);
-                libc::_exit(0)
-            }
-        }
-        // Here (or if fork failed) our reference goes; with a child still
-        // holding one, this close does not wait.
-        drop(self);
-    }
-
     /// Reads every queued event without blocking.
     pub fn drain(&self) -> io::Result<Vec<InotifyEvent>> {
         let mut out = Vec::new();
