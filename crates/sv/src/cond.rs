@@ -228,10 +228,16 @@ mod tests {
         let t = Tai64n::from_unix(1_000, 500_000_000);
         let later = |ms: u64| {
             let n = u64::from(t.nanos) + ms * 1_000_000;
-            Tai64n::from_unix(1_000 + (n / 1_000_000_000) as i64, (n % 1_000_000_000) as u32)
+            Tai64n::from_unix(
+                1_000 + (n / 1_000_000_000) as i64,
+                (n % 1_000_000_000) as u32,
+            )
         };
         assert_eq!(settle_left(t, t), SETTLE);
-        assert_eq!(settle_left(t, later(30)), SETTLE - Duration::from_millis(30));
+        assert_eq!(
+            settle_left(t, later(30)),
+            SETTLE - Duration::from_millis(30)
+        );
         assert_eq!(settle_left(t, later(700)), Duration::ZERO);
         assert_eq!(settle_left(later(5_000), t), SETTLE);
     }

@@ -279,8 +279,14 @@ pub fn wait_all(
 fn sleep_plain(pending: &mut [Pending], deadline: Option<Instant>, cap: Option<Duration>) {
     let now = Instant::now();
     let mut sleep = deadline.map(|d| d.saturating_duration_since(now));
-    let times = pending.iter().flat_map(|p| [p.next_check, p.settling_until]);
-    for d in times.flatten().map(|t| t.saturating_duration_since(now)).chain(cap) {
+    let times = pending
+        .iter()
+        .flat_map(|p| [p.next_check, p.settling_until]);
+    for d in times
+        .flatten()
+        .map(|t| t.saturating_duration_since(now))
+        .chain(cap)
+    {
         sleep = Some(sleep.map_or(d, |s| s.min(d)));
     }
     let mut fds: Vec<_> = pending
