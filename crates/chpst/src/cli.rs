@@ -22,9 +22,10 @@ pub enum Personality {
 }
 
 /// chpst's options, as getopt(3) spells them.
-const CHPST_OPTS: &[u8] = b"u:U:b:e:m:d:o:p:f:c:r:t:/:C:n:l:L:vP012V";
-/// runit 2.1.2's usage line, with 2.2.0's `-C` where 2.2.0 puts it.
-const CHPST_USAGE: &[u8] = b"[-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog";
+const CHPST_OPTS: &[u8] = b"u:U:b:e:m:d:o:p:f:c:r:t:/:C:n:l:L:S:vP012V";
+/// runit 2.1.2's usage line, with 2.2.0's `-C` where 2.2.0 puts it and
+/// the sandbox's `-S` last.
+const CHPST_USAGE: &[u8] = b"[-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] [-S knob[=value]] prog";
 const SETLOCK_USAGE: &[u8] = b"[ -nNxX ] file program [ arg ... ]";
 const SOFTLIMIT_USAGE: &[u8] = b"[-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child";
 /// The version line `-V` prints (runit 2.1.2's chpst identifies itself so).
@@ -69,6 +70,8 @@ pub struct Plan<'a> {
     pub prog: &'a [&'a [u8]],
     /// setlock -x: a failed exec exits 0 silently too.
     pub quiet_exec_failure: bool,
+    /// chpst -S: sandbox knobs, in order (read by [`crate::sandbox`]).
+    pub sandbox: Vec<&'a [u8]>,
 }
 
 /// The outcome of reading the command line.
@@ -231,6 +234,7 @@ fn chpst<'a>(names: &Names<'_>, args: &'a [&'a [u8]]) -> Parsed<'a> {
                     quiet: false,
                 });
             }
+            b'S' => p.sandbox.push(a),
             b'v' => p.verbose = true,
             b'P' => p.setsid = true,
             b'0' => p.close[0] = true,
@@ -346,7 +350,7 @@ mod tests {
         }
     }
 
-    const MAIN: &str = "usage: chpst [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog\n\n";
+    const MAIN: &str = "usage: chpst [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] [-S knob[=value]] prog\n\n";
 
     #[test]
     fn names_and_personalities() {

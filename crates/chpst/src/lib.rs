@@ -22,6 +22,7 @@ pub mod limits;
 pub mod number;
 pub mod pathexec;
 pub mod run;
+pub mod sandbox;
 
 /// The program: parse, then change the state and exec. Returns the exit
 /// code when it does not exec.

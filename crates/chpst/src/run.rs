@@ -4,10 +4,16 @@
 //! the program runs, so the program never starts in a half-changed state;
 //! credentials are dropped groups first, then gid, then uid, and read
 //! back before going on.
+//!
+//! The sandbox (`-S`) fits around those steps in a fixed order:
+//! namespaces before the chroot, mounts after it, the bounding set before
+//! the uid change and ambient capabilities and no_new_privs after it, the
+//! umask and the seccomp filter last before exec.
 
 use crate::account::{self, Accounts, Ids};
 use crate::cli::{Account, Lock, Plan};
 use crate::environment::{self, Edits};
+use crate::sandbox::{caps, mounts, namespaces, seccomp, Sandbox};
 use crate::{envdir, pathexec};
 use alloc::vec::Vec;
 use runit_core::decimal;
@@ -43,6 +49,9 @@ fn chdir(dir: &[u8]) -> Result<(), Errno> {
 
 /// Runs the plan; returns only if it could not (the exit code).
 pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
+    let sandbox = (!plan.sandbox.is_empty())
+        .then(|| Sandbox::parse(&plan.sandbox).unwrap_or_else(|m| fatal(&[&m])));
+    let sandbox = sandbox.as_ref();
     if plan.setsid {
         // Already a group leader: runit goes on regardless.
         let _ = ps::setsid();
@@ -60,12 +69,20 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
             fatal(&[&m]);
         }
     }
+    if let Some(sb) = sandbox {
+        namespaces::enter(sb).unwrap_or_else(|(m, e)| fatal(&[m, b": ", errstr(e)]));
+    }
     if let Some(root) = plan.root {
         if let Err(e) = chdir(root) {
             fatal(&[b"unable to change directory: ", root, b": ", errstr(e)]);
         }
         if let Err(e) = ps::chroot(b".") {
             fatal(&[b"unable to change root directory: ", errstr(e)]);
+        }
+    }
+    if let Some(sb) = sandbox {
+        if let Err(f) = mounts::apply(sb) {
+            fatal(&[b"unable to ", f.what, b": ", f.path, b": ", errstr(f.errno)]);
         }
     }
     if let Some(dir) = plan.chdir {
@@ -90,8 +107,15 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
             decimal::unsigned(ids.uid.into(), &mut digits).as_bytes(),
         );
     }
+    if let Some(sb) = sandbox {
+        caps::before_uid_change(sb, plan.set_user.is_some())
+            .unwrap_or_else(|(m, e)| fatal(&[m, b": ", errstr(e)]));
+    }
     if let Some(a) = &plan.set_user {
         drop_privileges(&resolve(a, db));
+    }
+    if let Some(sb) = sandbox {
+        caps::after_uid_change(sb).unwrap_or_else(|(m, e)| fatal(&[m, b": ", errstr(e)]));
     }
     if let Some(lock) = &plan.lock {
         take_lock(lock);
@@ -105,6 +129,16 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
     }
     if let Err((m, e)) = plan.limits.apply() {
         fatal(&[m, b": ", errstr(e)]);
+    }
+    if let Some(sb) = sandbox {
+        if let Some(mask) = sb.umask {
+            runit_core::sys::sandbox::umask(mask);
+        }
+        if sb.filter.is_active() {
+            if let Err(e) = seccomp::install(&sb.filter) {
+                fatal(&[b"unable to install seccomp filter: ", errstr(e)]);
+            }
+        }
     }
     exec(plan, &edits)
 }

@@ -10,6 +10,7 @@
 #![allow(unsafe_code)]
 
 pub mod procstate;
+pub mod sandbox;
 
 use crate::Errno;
 use alloc::vec::Vec;
