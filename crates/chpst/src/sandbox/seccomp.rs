@@ -353,6 +353,10 @@ impl Program {
 /// Installs the filter (no_new_privs or CAP_SYS_ADMIN is needed).
 #[inline(never)] // out of the way of chpst's usual path
 pub fn install(f: &Filter) -> Result<(), runit_core::Errno> {
+    // The tables are x86_64's: elsewhere, fail closed.
+    if cfg!(not(target_arch = "x86_64")) {
+        return Err(runit_core::Errno(libc::ENOSYS));
+    }
     runit_core::sys::sandbox::seccomp_filter(&f.program())
 }
 
@@ -491,6 +495,18 @@ mod tests {
             RET_KILL_PROCESS,
             "x32"
         );
+    }
+
+    #[test]
+    fn programs_stay_short() {
+        let mut f = Filter::default();
+        f.calls(b"@system-service", true).unwrap();
+        let n = f.program().len();
+        assert!((50..150).contains(&n), "{n} instructions");
+        f.calls(b"@privileged @resources", false).unwrap();
+        f.deny_write_execute = true;
+        f.families(b"AF_UNIX AF_INET AF_INET6", true).unwrap();
+        assert!(f.program().len() < 250);
     }
 
     #[test]
