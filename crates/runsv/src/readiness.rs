@@ -9,6 +9,7 @@
 //! (the last `STATUS=` text).
 
 use runit::msg;
+use runit::secure;
 use runit::sys;
 use runit::tai64n::Tai64n;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -146,7 +147,12 @@ impl Readiness {
             }
         };
         remove(SOCKET);
-        match UnixDatagram::bind(&path) {
+        // bind(2) takes the socket's mode from the umask alone: 0600 here,
+        // whatever umask runsv was given (runsv has no other threads).
+        let old = sys::set_umask(0o177);
+        let bound = UnixDatagram::bind(&path);
+        sys::set_umask(old);
+        match bound {
             Ok(s) => {
                 let _ = s.set_nonblocking(true);
                 self.sock = Some(s);
@@ -254,8 +260,13 @@ fn remove(path: &str) {
 }
 
 fn replace(prefix: &str, names: [&str; 2], bytes: &[u8]) {
-    let r = std::fs::write(names[0], bytes).and_then(|()| std::fs::rename(names[0], names[1]));
-    if let Err(e) = r {
+    let r = secure::replace(
+        Path::new(names[0]),
+        Path::new(names[1]),
+        bytes,
+        secure::RECORD,
+    );
+    if let Err((_, e)) = r {
         msg::warn(
             prefix,
             &["unable to write ", names[1], ": ", msg::io_errstr(&e)],

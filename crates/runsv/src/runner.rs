@@ -46,6 +46,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
             &["unable to change to directory: ", msg::io_errstr(&e)],
         );
     }
+    // A service directory (or log/) another user can write would let them
+    // replace ./run, which runs as our user.
+    refuse_unsafe(&prefix, ".", "directory");
     let t0 = Instant::now();
     let now = Tai64n::now();
     let main_want = if Path::new("down").exists() {
@@ -54,14 +57,17 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Want::Up
     };
     let pipe = match std::fs::metadata("log") {
-        Ok(m) if m.is_dir() => match sys::pipe_cloexec() {
-            Ok(p) => Some(p),
-            Err(e) => msg::fatal(
-                &prefix,
-                111,
-                &["unable to create log pipe: ", msg::io_errstr(&e)],
-            ),
-        },
+        Ok(m) if m.is_dir() => {
+            refuse_unsafe(&prefix, "log", "log");
+            match sys::pipe_cloexec() {
+                Ok(p) => Some(p),
+                Err(e) => msg::fatal(
+                    &prefix,
+                    111,
+                    &["unable to create log pipe: ", msg::io_errstr(&e)],
+                ),
+            }
+        }
         Ok(_) => {
             msg::warn(&prefix, &["./log: not a directory."]);
             None
@@ -102,6 +108,20 @@ pub fn main(args: Vec<OsString>) -> i32 {
         sv.open_ok(&r.ctx.prefix);
     }
     r.run(&selfpipe, &mut main_sv, log_sv.as_mut())
+}
+
+/// Exits 111 with `unable to use WHAT: REASON` if another user could
+/// write the directory `path`.
+fn refuse_unsafe(prefix: &str, path: &str, what: &str) {
+    if let Err(e) = runit::secure::check_dir(Path::new(path)) {
+        if runit::secure::refused(&e).is_some() {
+            msg::fatal(
+                prefix,
+                111,
+                &["unable to use ", what, ": ", msg::io_errstr(&e)],
+            );
+        }
+    }
 }
 
 fn msg_usage(argv0: &str) {

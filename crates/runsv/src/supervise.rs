@@ -9,11 +9,11 @@ use crate::readiness::Readiness;
 use crate::tree::Tree;
 use runit::decimal;
 use runit::msg;
+use runit::secure::{self, Access, Step};
 use runit::sys;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::File;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 /// The fixed names of one `supervise/` directory; `&'static` so that
@@ -75,14 +75,18 @@ pub struct Supervise {
 /// (as runit). Failing is fatal.
 pub fn lock(prefix: &str, names: &'static Names, wait: bool) -> Supervise {
     make_dir(names.dir);
-    let lock = match OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(names.lock)
-    {
-        Ok(f) => f,
+    // Another user who can write here could plant links and FIFOs.
+    if let Err(e) = secure::check_dir(Path::new(names.dir)) {
+        if secure::refused(&e).is_some() {
+            msg::fatal(
+                prefix,
+                111,
+                &["unable to use ", names.dir, ": ", msg::io_errstr(&e)],
+            );
+        }
+    }
+    let lock = match secure::open_own(Path::new(names.lock), secure::PRIVATE, Access::Append) {
+        Ok((f, _)) => f,
         Err(e) => msg::fatal(
             prefix,
             111,
@@ -144,37 +148,34 @@ impl Supervise {
 /// `supervise` may be a symlink to a directory that does not exist yet
 /// (a read-only root pointing into /run); create its target then.
 fn make_dir(dir: &str) {
-    let mut b = std::fs::DirBuilder::new();
-    b.mode(0o700);
-    match b.create(dir) {
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            if let Ok(target) = std::fs::read_link(dir) {
-                let parent = Path::new(dir).parent().unwrap_or(Path::new(""));
-                let target: PathBuf = parent.join(target);
-                let _ = b.create(target);
-            }
+    // Any failure shows as "unable to open .../lock" next.
+    if let Ok(false) = secure::make_dir(Path::new(dir), secure::DIR) {
+        if let Ok(target) = std::fs::read_link(dir) {
+            let parent = Path::new(dir).parent().unwrap_or(Path::new(""));
+            let target: PathBuf = parent.join(target);
+            let _ = secure::make_dir(&target, secure::DIR);
         }
-        // Any other failure shows as "unable to open .../lock" next.
-        _ => {}
     }
 }
 
-/// Makes and opens a FIFO for reading. `control` must really be one (a
-/// regular file would read as endless end-of-file); for `ok`, which is
-/// never read, runit does not check.
+/// Makes (0600, whatever the umask) and opens a FIFO for reading; one
+/// that exists keeps its owner and mode, which is how a user is handed
+/// control of a service. It must really be a FIFO and not a link: a
+/// regular file would read as endless end-of-file (runit's message for
+/// `control`; `ok` gets the open error).
 fn open_fifo(prefix: &str, path: &'static str, must_be_fifo: bool) -> File {
     let p = Path::new(path);
-    if let Err(e) = sys::mkfifo_if_missing(p, 0o600) {
+    if let Err(e) = secure::make_fifo(p) {
         msg::fatal(
             prefix,
             111,
             &["unable to mkfifo ", path, ": ", msg::io_errstr(&e)],
         );
     }
-    if must_be_fifo && !std::fs::metadata(p).is_ok_and(|m| m.file_type().is_fifo()) {
+    if must_be_fifo && !std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_fifo()) {
         msg::fatal(prefix, 111, &[path, " exists but is not a fifo"]);
     }
-    match sys::open_fifo_read(p) {
+    match secure::open_fifo(p, false) {
         Ok(f) => f,
         Err(e) => msg::fatal(
             prefix,
@@ -199,49 +200,27 @@ pub fn pid_text(pid: i32, buf: &mut [u8; PID_TEXT_LEN]) -> &[u8] {
     &buf[..=d.len()]
 }
 
-/// `names[0]` is written and renamed over `names[1]`; false (after a
+/// `names[0]` is written anew and renamed over `names[1]`; false (after a
 /// warning) on failure.
 fn replace(prefix: &str, names: [&str; 2], bytes: &[u8]) -> bool {
-    let mut f = match OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(names[0])
-    {
-        Ok(f) => f,
-        Err(e) => {
-            msg::warn(
-                prefix,
-                &["unable to open ", names[0], ": ", msg::io_errstr(&e)],
-            );
-            return false;
-        }
+    let Err((step, e)) = secure::replace(
+        Path::new(names[0]),
+        Path::new(names[1]),
+        bytes,
+        secure::RECORD,
+    ) else {
+        return true;
     };
-    if let Err(e) = f.write_all(bytes) {
-        msg::warn(
+    let why = msg::io_errstr(&e);
+    match step {
+        Step::Open => msg::warn(prefix, &["unable to open ", names[0], ": ", why]),
+        Step::Write => msg::warn(prefix, &["unable to write ", names[0], ": ", why]),
+        Step::Rename => msg::warn(
             prefix,
-            &["unable to write ", names[0], ": ", msg::io_errstr(&e)],
-        );
-        return false;
+            &["unable to rename ", names[0], " to ", names[1], ": ", why],
+        ),
     }
-    drop(f);
-    if let Err(e) = std::fs::rename(names[0], names[1]) {
-        msg::warn(
-            prefix,
-            &[
-                "unable to rename ",
-                names[0],
-                " to ",
-                names[1],
-                ": ",
-                msg::io_errstr(&e),
-            ],
-        );
-        return false;
-    }
-    true
+    false
 }
 
 #[cfg(test)]

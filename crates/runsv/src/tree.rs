@@ -7,6 +7,7 @@
 //! that; one warning says so).
 
 use runit::msg;
+use runit::secure;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::fd::{AsRawFd, RawFd};
@@ -122,17 +123,23 @@ impl Tree {
         let base = mount.join(parent);
         remove_stale(&base);
         let dir = base.join(format!("runsv.{}", runit::sys::getpid()));
-        let made = match std::fs::create_dir(&dir) {
-            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
-            _ => OpenOptions::new()
+        // 0755 whatever the umask: only root may change it, and a user
+        // handed control of the service may read its figures (cpu.stat).
+        let made = match secure::make_dir(&dir, 0o755) {
+            Err(e) => Err(e),
+            Ok(_) => OpenOptions::new()
                 .write(true)
                 .open(dir.join("cgroup.procs")),
         };
         match made {
             Ok(procs) => {
                 let text = dir.as_os_str().as_encoded_bytes();
-                let _ = std::fs::write(CGROUP_NAME[0], text)
-                    .and_then(|()| std::fs::rename(CGROUP_NAME[0], CGROUP_NAME[1]));
+                let _ = secure::replace(
+                    Path::new(CGROUP_NAME[0]),
+                    Path::new(CGROUP_NAME[1]),
+                    text,
+                    secure::RECORD,
+                );
                 Mode::Cgroup { dir, procs }
             }
             Err(e) => {
