@@ -99,13 +99,16 @@ pub fn resolve_plain(name: &[u8], db: &dyn Accounts) -> Result<Ids, Failure> {
     })
 }
 
-/// `uid:gid[:gid...]` after the leading colon.
+/// `uid:gid[:gid...]` after the leading colon. Every field must be a
+/// number below 4294967295: runit read an empty field as 0 and let large
+/// numbers wrap, so `::` or `:1001:` or `:4294967296:1` meant root, and
+/// 4294967295 is the "no change" id of setuid(2).
 fn numeric_ids(s: &[u8]) -> Option<Ids> {
     let colon = s.iter().position(|&c| c == b':')?;
-    let uid = crate::number::id(&s[..colon])?;
+    let uid = crate::number::strict_id(&s[..colon])?;
     let gids = s[colon + 1..]
         .split(|&c| c == b':')
-        .map(crate::number::id)
+        .map(crate::number::strict_id)
         .collect::<Option<Vec<u32>>>()?;
     (gids.len() <= MAX_GIDS).then_some(Ids { uid, gids })
 }
@@ -200,12 +203,23 @@ mod tests {
     fn numeric_forms() {
         assert_eq!(ext(":1:2"), ids(1, &[2]));
         assert_eq!(ext(":1:2:3"), ids(1, &[2, 3]));
-        assert_eq!(ext(":1:"), ids(1, &[0]));
-        assert_eq!(ext(":1:2:"), ids(1, &[2, 0]));
-        assert_eq!(ext(":1::2"), ids(1, &[0, 2]));
-        assert_eq!(ext("::"), ids(0, &[0]));
         assert_eq!(ext(":001:002"), ids(1, &[2]));
-        assert_eq!(ext(":4294967296:1"), ids(0, &[1]));
+        assert_eq!(ext(":0:0"), ids(0, &[0]));
+        assert_eq!(ext(":4294967294:1"), ids(4294967294, &[1]));
+        // Never root (or "no change") by default.
+        for bad in [
+            ":1:",
+            ":1:2:",
+            ":1::2",
+            "::",
+            "::1",
+            ":4294967296:4294967296",
+            ":4294967295:1",
+            ":1:4294967295",
+            ":18446744073709551616:1",
+        ] {
+            assert_eq!(ext(bad), Err(format!("invalid uid/gids: {}", &bad[1..])));
+        }
         assert_eq!(ext(":65534"), Err("invalid uid/gids: 65534".into()));
         assert_eq!(ext(":"), Err("invalid uid/gids: ".into()));
         assert_eq!(ext(":abc"), Err("invalid uid/gids: abc".into()));

@@ -41,14 +41,41 @@ pub fn nice_increment(v: i64) -> i32 {
     v as i32
 }
 
-/// A uid or gid in the `:uid:gid` form: digits, wrapping, cut to 32 bits.
-pub fn id(s: &[u8]) -> Option<u32> {
-    ulong(s).map(|n| n as u32)
+/// A uid or gid of the `:uid:gid` form: one or more digits, a value
+/// below 4294967295 (that one is setuid(2)'s "no change"); nothing wraps.
+pub fn strict_id(s: &[u8]) -> Option<u32> {
+    if s.is_empty() {
+        return None;
+    }
+    let n = s.iter().try_fold(0u32, |n, &c| {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u32::from(c - b'0'))
+    })?;
+    (n != u32::MAX).then_some(n)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_strict() {
+        assert_eq!(strict_id(b"0"), Some(0));
+        assert_eq!(strict_id(b"007"), Some(7));
+        assert_eq!(strict_id(b"4294967294"), Some(4294967294));
+        for bad in [
+            &b""[..],
+            b"4294967295",
+            b"4294967296",
+            b"99999999999",
+            b"1x",
+            b"+1",
+        ] {
+            assert_eq!(strict_id(bad), None);
+        }
+    }
 
     #[test]
     fn ulong_wraps_and_rejects() {
@@ -87,13 +114,5 @@ mod tests {
         assert_eq!(nice_increment(nice(b"-4294967297").unwrap()), -1);
         assert_eq!(nice_increment(nice(b"9223372036854775808").unwrap()), 0);
         assert_eq!(nice_increment(nice(b"18446744073709551615").unwrap()), -1);
-    }
-
-    #[test]
-    fn ids_cut_to_32_bits() {
-        assert_eq!(id(b"4294967296"), Some(0));
-        assert_eq!(id(b"4294967297"), Some(1));
-        assert_eq!(id(b""), Some(0));
-        assert_eq!(id(b"x"), None);
     }
 }

@@ -69,6 +69,12 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
             fatal(&[&m]);
         }
     }
+    // Accounts are looked up in the real root, before -/ (and before a
+    // sandbox's namespaces): the new root's /etc/passwd may be anyone's
+    // and could map a name to uid 0. A failed lookup is still reported
+    // where runit reports it.
+    let env_ids = plan.env_user.as_ref().map(|a| (a, resolve(a, db)));
+    let set_ids = plan.set_user.as_ref().map(|a| (a, resolve(a, db)));
     if let Some(sb) = sandbox {
         namespaces::enter(sb).unwrap_or_else(|(m, e)| fatal(&[m, b": ", errstr(e)]));
     }
@@ -95,8 +101,8 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
             fatal(&[b"unable to set nice level: ", errstr(e)]);
         }
     }
-    if let Some(a) = &plan.env_user {
-        let ids = resolve(a, db);
+    if let Some((a, ids)) = env_ids {
+        let ids = resolved(a, ids);
         let mut digits = [0u8; decimal::MAX_LEN];
         edits.set(
             b"GID",
@@ -111,8 +117,8 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
         caps::before_uid_change(sb, plan.set_user.is_some())
             .unwrap_or_else(|(m, e)| fatal(&[m, b": ", errstr(e)]));
     }
-    if let Some(a) = &plan.set_user {
-        drop_privileges(&resolve(a, db));
+    if let Some((a, ids)) = set_ids {
+        drop_privileges(&resolved(a, ids));
     }
     if let Some(sb) = sandbox {
         caps::after_uid_change(sb).unwrap_or_else(|(m, e)| fatal(&[m, b": ", errstr(e)]));
@@ -143,12 +149,16 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
     exec(plan, &edits)
 }
 
-fn resolve(a: &Account, db: &dyn Accounts) -> Ids {
-    let r = if a.ext {
+fn resolve(a: &Account, db: &dyn Accounts) -> Result<Ids, account::Failure> {
+    if a.ext {
         account::resolve_ext(a.spec, db)
     } else {
         account::resolve_plain(a.spec, db)
-    };
+    }
+}
+
+/// The ids, or runit's fatal message for the failed lookup.
+fn resolved(a: &Account, r: Result<Ids, account::Failure>) -> Ids {
     r.unwrap_or_else(|f| fatal(&[&account::failure_message(a.spec, a.ext, &f)]))
 }
 

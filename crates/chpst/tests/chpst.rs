@@ -503,29 +503,39 @@ fn chroot_and_chdir() {
         jail.join("lib64/ld-linux-x86-64.so.2"),
     )
     .unwrap();
-    fs::write(jail.join("etc/passwd"), "jailer:x:4242:4343::/:/bin/sh\n").unwrap();
-    fs::write(jail.join("etc/group"), "jailers:x:4344:\n").unwrap();
+    // The jail's own databases would make nobody root and know jailer.
+    fs::write(
+        jail.join("etc/passwd"),
+        "nobody:x:0:0::/:/bin/sh\njailer:x:4242:4343::/:/bin/sh\n",
+    )
+    .unwrap();
+    fs::write(jail.join("etc/group"), "nogroup:x:0:\njailers:x:4344:\n").unwrap();
     let j = jail.to_str().unwrap();
-    // Accounts are looked up inside the new root.
+    // Accounts are looked up in the real root, before -/ changes it.
     let out = ok(b.cmd(
         "chpst",
         &[
             "-/",
             j,
             "-U",
-            "jailer:jailers",
+            "nobody:nogroup",
             "/bin/sh",
             "-c",
             "echo $UID $GID; echo /*",
         ],
     ));
-    assert_eq!(out, "4242 4344\n/bin /etc /lib /lib64 /tmp /work\n");
+    assert_eq!(out, "65534 65534\n/bin /etc /lib /lib64 /tmp /work\n");
     ok(b.cmd(
         "chpst",
-        &["-/", j, "-u", "jailer", "/bin/sh", "-c", "echo > /tmp/made"],
+        &["-/", j, "-u", "nobody", "/bin/sh", "-c", "echo > /tmp/made"],
     ));
     let m = fs::metadata(jail.join("tmp/made")).unwrap();
-    assert_eq!((m.uid(), m.gid()), (4242, 4343));
+    assert_eq!((m.uid(), m.gid()), (65534, 65534));
+    let (code, _, err) = run(b.cmd("chpst", &["-/", j, "-u", "jailer", "true"]));
+    assert_eq!(
+        (code, err.as_str()),
+        (111, "chpst: fatal: unknown user/group: jailer\n")
+    );
     // -C after the chroot, relative to the new root.
     assert_eq!(
         ok(b.cmd("chpst", &["-/", j, "-C", "work", "/bin/sh", "-c", "pwd"])),
@@ -568,6 +578,19 @@ fn bad_accounts_change_nothing() {
         ),
         (vec!["-u", ":65534"], "invalid uid/gids: 65534"),
         (vec!["-u", ":x:1"], "invalid uid/gids: x:1"),
+        // runit took an empty or too large id as 0: root.
+        (vec!["-u", ":1:"], "invalid uid/gids: 1:"),
+        (vec!["-u", ":1::2"], "invalid uid/gids: 1::2"),
+        (vec!["-u", "::"], "invalid uid/gids: :"),
+        (vec!["-U", "::"], "invalid uid/gids: :"),
+        (
+            vec!["-u", ":4294967296:4294967296"],
+            "invalid uid/gids: 4294967296:4294967296",
+        ),
+        (
+            vec!["-u", ":4294967295:1"],
+            "invalid uid/gids: 4294967295:1",
+        ),
         (
             vec!["-U", "nosuch", "-u", "nobody"],
             "unknown user/group: nosuch",

@@ -128,10 +128,8 @@ fn cases(fx: &TempDir) -> Vec<Vec<String>> {
         ],
         vec!["chpst", "-u", "nobody:root:daemon", "id"],
         vec!["chpst", "-u", ":65534:65534:1:2", "id"],
-        vec!["chpst", "-u", ":1:", "id"],
-        vec!["chpst", "-u", ":1::2", "id"],
-        vec!["chpst", "-u", "::", "id"],
-        vec!["chpst", "-u", ":4294967296:1", "id"],
+        // Empty and out-of-range ids (runit: root) are refused by ours:
+        // crates/chpst/tests/chpst.rs bad_accounts_change_nothing.
         vec![
             "chpst",
             "-u",

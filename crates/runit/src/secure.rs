@@ -237,14 +237,27 @@ pub fn make_dir(path: &Path, mode: u32) -> io::Result<bool> {
 /// directory is refused ([`Refused::NotRegular`]) before any read, so a
 /// planted FIFO cannot hang the reader nor `/dev/zero` fill its memory.
 pub fn read_bounded(path: &Path, cap: usize) -> io::Result<Vec<u8>> {
-    let f = sys::open_with(path, true, false, libc::O_NONBLOCK | libc::O_NOFOLLOW)?;
+    let f = open_read(path)?;
     let meta = f.metadata()?;
-    if !meta.file_type().is_file() {
-        return Err(Refused::NotRegular.into());
-    }
     let mut out = Vec::with_capacity((meta.len() as usize).min(cap));
     f.take(cap as u64).read_to_end(&mut out)?;
     Ok(out)
+}
+
+/// Opens the regular file `path` for reading, without blocking and
+/// without following a final symlink; anything else is refused
+/// ([`Refused::NotRegular`]; a directory: `EISDIR`) before a byte is read.
+pub fn open_read(path: &Path) -> io::Result<File> {
+    let f = sys::open_with(path, true, false, libc::O_NONBLOCK | libc::O_NOFOLLOW)?;
+    let kind = f.metadata()?.file_type();
+    if kind.is_dir() {
+        // What reading it would say, as programs that just read do.
+        return Err(io::Error::from_raw_os_error(libc::EISDIR));
+    }
+    if !kind.is_file() {
+        return Err(Refused::NotRegular.into());
+    }
+    Ok(f)
 }
 
 /// [`read_bounded`] as text (invalid UTF-8 replaced).

@@ -7,8 +7,10 @@ use crate::logline::LogLine;
 use crate::registry::{Action, Key, Registry};
 use crate::watch::{Change, Watcher};
 use runit::msg::io_errstr;
+use runit::secure::{self, Refused};
 use runit::sys::{self, ArgArea, Launch, SelfPipe};
 use runit::tai64n::Tai64n;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs::Metadata;
 use std::io::{self, Write};
@@ -62,6 +64,9 @@ pub struct Daemon {
     /// (the last look failed).
     owed: bool,
     next_check: Instant,
+    /// Directories not used because another user could write them, and
+    /// why: each is told once, and looked at again at every check.
+    refused: HashMap<OsString, Refused>,
 }
 
 fn write_stderr(buf: &[u8]) {
@@ -83,6 +88,7 @@ impl Daemon {
             rescan_now: true,
             owed: false,
             next_check: Instant::now(),
+            refused: HashMap::new(),
         }
     }
 
@@ -155,10 +161,20 @@ impl Daemon {
 
     /// The key of `name` in the directory, if it is a service directory;
     /// warns as runit does when it cannot be looked at.
-    fn key_of(&self, name: &OsString) -> Option<Key> {
+    fn key_of(&mut self, name: &OsString) -> Option<Key> {
         let path = self.dir.join(name);
         match std::fs::metadata(&path) {
-            Ok(m) if m.is_dir() => Some((m.dev(), m.ino())),
+            Ok(m) if m.is_dir() => match secure::judge_meta(&m) {
+                Ok(()) => {
+                    self.refused.remove(name);
+                    Some((m.dev(), m.ino()))
+                }
+                // Its ./run would run as root: treated as absent.
+                Err(why) => {
+                    self.refuse(name.clone(), name.as_bytes(), why);
+                    None
+                }
+            },
             Ok(_) => None,
             Err(e) => {
                 // A name already gone is no news; a dangling link is.
@@ -169,6 +185,13 @@ impl Daemon {
                 }
                 None
             }
+        }
+    }
+
+    /// `unable to use NAME: REASON`, once for each new reason.
+    fn refuse(&mut self, key: OsString, shown: &[u8], why: Refused) {
+        if self.refused.insert(key, why) != Some(why) {
+            self.warn(&[b"unable to use ", shown, b": ", why.text().as_bytes()]);
         }
     }
 
@@ -185,6 +208,13 @@ impl Daemon {
                 return false;
             }
         };
+        // Anyone who can write here could add a service for root to run.
+        if let Err(why) = secure::judge_meta(&st) {
+            let dir = self.dir.clone().into_os_string();
+            self.refuse(OsString::new(), dir.as_bytes(), why);
+            return false;
+        }
+        self.refused.remove(&OsString::new());
         let rd = match std::fs::read_dir(&self.dir) {
             Ok(rd) => rd,
             Err(e) => {
@@ -198,6 +228,7 @@ impl Daemon {
             }
         };
         let mut found = Vec::new();
+        let mut found_names = HashSet::new();
         for ent in rd {
             let ent = match ent {
                 Ok(ent) => ent,
@@ -213,9 +244,12 @@ impl Daemon {
             }
             if let Some(key) = self.key_of(&name) {
                 found.push((name, key));
+            } else if self.refused.contains_key(&name) {
+                found_names.insert(name);
             }
         }
         self.seen = Some((st.dev(), st.ino(), st.mtime(), st.mtime_nsec()));
+        self.refused.retain(|name, _| found_names.contains(name));
         let actions = self.registry.scan(found);
         self.act(actions);
         sys::trim_heap();
@@ -262,7 +296,8 @@ impl Daemon {
             }
             Ok(st) => {
                 let stamp = (st.dev(), st.ino(), st.mtime(), st.mtime_nsec());
-                if self.rescan_now || self.owed || self.seen != Some(stamp) {
+                let recheck = !self.refused.is_empty();
+                if self.rescan_now || self.owed || recheck || self.seen != Some(stamp) {
                     self.full_scan()
                 } else {
                     true
@@ -282,13 +317,18 @@ impl Daemon {
         let mut stamp = [0u8; 25];
         Tai64n::now().format_hex(&mut stamp);
         let name = b"./.forced-rescan";
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(self.dir.join(".forced-rescan"));
+        // Not in a directory refused above, and not through a link.
+        let file = if self.refused.contains_key(&OsString::new()) {
+            Err(io::Error::from_raw_os_error(libc::EACCES))
+        } else {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o644)
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+                .open(self.dir.join(".forced-rescan"))
+        };
         match file {
             Err(_) => self.warn(&[b"failed to open", name, &stamp]),
             Ok(mut f) => {

@@ -67,7 +67,8 @@ pub fn readiness_suffix(ready: Option<Tai64n>, text: Option<&str>, now: Tai64n) 
     };
     if let Some(t) = text.filter(|t| !t.is_empty()) {
         s.push_str(", status: ");
-        s.push_str(t);
+        // The service's own words: no escape sequences to our terminal.
+        s.push_str(&runit::secure::escape(t));
     }
     s
 }

@@ -9,6 +9,7 @@
 use crate::exitcode::Outcome;
 use crate::render;
 use runit::msg::io_errstr;
+use runit::secure;
 use runit::status::{Status, STATUS_LEN};
 use runit::svdir::{CHECK, CONTROL_FIFO, DOWN, LOG, OK_FIFO, STATUS, SUPERVISE};
 use runit::sys;
@@ -30,6 +31,16 @@ const KILL_TREE: &str = "kill-tree";
 const CGROUP: &str = "supervise/cgroup";
 
 /// A record of a running `run`: state run and a pid.
+/// The most sv reads of a file beside the record (a readiness stamp, a
+/// status text, a cgroup's figures): runsv writes far less, and a file
+/// someone else put there cannot make sv read more.
+const SMALL: usize = 4096;
+
+/// A small file's text, read from a regular file only, without blocking.
+fn read_small(path: &std::path::Path) -> Option<String> {
+    secure::read_bounded_string(path, SMALL).ok()
+}
+
 fn running(raw: &[u8; STATUS_LEN]) -> bool {
     raw[19] == 1 && raw[12..16] != [0; 4]
 }
@@ -121,7 +132,7 @@ impl Service {
     /// Opens `supervise/ok` for writing: succeeds only while a runsv holds
     /// it open for reading. The descriptor reports POLLERR once it exits.
     pub fn probe(&self) -> Result<File, Problem> {
-        sys::open_fifo_write(&self.dir.join(OK_FIFO)).map_err(|e| {
+        secure::open_fifo(&self.dir.join(OK_FIFO), true).map_err(|e| {
             if e.raw_os_error() == Some(libc::ENXIO) {
                 Problem::NotRunning
             } else {
@@ -130,10 +141,16 @@ impl Service {
         })
     }
 
-    /// Reads the 20-byte status record.
+    /// Reads the 20-byte status record (without blocking, not through a
+    /// final symlink, and never more than those bytes).
     pub fn read_status(&self) -> Result<[u8; STATUS_LEN], Problem> {
-        let mut f = sys::open_with(&self.dir.join(STATUS), true, false, libc::O_NONBLOCK)
-            .map_err(|e| Problem::warn("unable to open supervise/status", &e))?;
+        let mut f = sys::open_with(
+            &self.dir.join(STATUS),
+            true,
+            false,
+            libc::O_NONBLOCK | libc::O_NOFOLLOW,
+        )
+        .map_err(|e| Problem::warn("unable to open supervise/status", &e))?;
         let mut raw = [0u8; STATUS_LEN];
         let mut n = 0;
         while n < STATUS_LEN {
@@ -160,7 +177,7 @@ impl Service {
 
     /// Writes the control bytes in one write.
     pub fn send(&self, acts: &[u8]) -> Result<(), Problem> {
-        let mut f = sys::open_fifo_write(&self.dir.join(CONTROL_FIFO))
+        let mut f = secure::open_fifo(&self.dir.join(CONTROL_FIFO), true)
             .map_err(|e| Problem::warn("unable to open supervise/control", &e))?;
         f.write_all(acts)
             .map_err(|e| Problem::warn("unable to write to supervise/control", &e))
@@ -175,14 +192,14 @@ impl Service {
     pub fn line(&self, raw: &[u8; STATUS_LEN], now: Tai64n) -> String {
         let mut line = render::status_line(&self.name, raw, self.normally_down(), now);
         if self.declares_readiness() && running(raw) {
-            let text = std::fs::read_to_string(self.dir.join(NOTIFY_TEXT)).ok();
+            let text = read_small(&self.dir.join(NOTIFY_TEXT));
             line += &render::readiness_suffix(self.ready_since(raw), text.as_deref(), now);
         }
         if running(raw) && self.dir.join(KILL_TREE).exists() {
-            if let Ok(cg) = std::fs::read_to_string(self.dir.join(CGROUP)) {
+            if let Some(cg) = read_small(&self.dir.join(CGROUP)) {
                 let cg = PathBuf::from(cg.trim_end());
-                let cpu = std::fs::read_to_string(cg.join("cpu.stat")).unwrap_or_default();
-                let mem = std::fs::read_to_string(cg.join("memory.current")).ok();
+                let cpu = read_small(&cg.join("cpu.stat")).unwrap_or_default();
+                let mem = read_small(&cg.join("memory.current"));
                 line += &render::cgroup_suffix(&cpu, mem.as_deref());
             }
         }
@@ -195,14 +212,12 @@ impl Service {
     /// descriptor from 3 to 1023, as runsv checks); otherwise runsv warns
     /// and supervises as runit, and so sv reports as runit.
     pub fn declares_readiness(&self) -> bool {
-        let fd = std::fs::read_to_string(self.dir.join(NOTIFICATION_FD))
-            .ok()
-            .and_then(|t| {
-                let t = t.trim();
-                (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
-                    .then(|| t.parse::<u32>().ok())
-                    .flatten()
-            });
+        let fd = read_small(&self.dir.join(NOTIFICATION_FD)).and_then(|t| {
+            let t = t.trim();
+            (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| t.parse::<u32>().ok())
+                .flatten()
+        });
         fd.is_some_and(|n| (3..=1023).contains(&n)) || self.dir.join(NOTIFY_SOCKET).exists()
     }
 
@@ -214,7 +229,7 @@ impl Service {
             return None;
         }
         let st = Status::decode(raw)?;
-        let bytes = std::fs::read(self.dir.join(READY)).ok()?;
+        let bytes = secure::read_bounded(&self.dir.join(READY), SMALL).ok()?;
         let stamp: [u8; 12] = bytes.get(..12)?.try_into().ok()?;
         let t = Tai64n::unpack(&stamp);
         (t >= st.since).then_some(t)

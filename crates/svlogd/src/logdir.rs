@@ -6,14 +6,15 @@ use crate::config::{self, Config};
 use crate::rotate;
 use crate::stamp::rotated_name;
 use runit::msg;
+use runit::secure::{self, Access};
 use runit::sys;
 use runit::tai64n::Tai64n;
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io;
 use std::net::UdpSocket;
 use std::os::unix::ffi::OsStringExt;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -70,12 +71,22 @@ pub struct LogDir {
     udp: Option<UdpSocket>,
 }
 
-fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .open(path)
+/// The most of `config` that is read.
+const CONFIG_MAX: usize = 1 << 20;
+
+/// Opens `current` for appending, made 0644 if new; never through a link.
+fn open_current(path: &Path) -> io::Result<File> {
+    secure::open_own(path, secure::RECORD, Access::Append).map(|(f, _)| f)
+}
+
+/// A file svlogd makes for a processor: anew (a leftover or planted file
+/// of that name removed first, never written through), 0644.
+fn create_fresh(path: &Path) -> io::Result<File> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    secure::create_new(path, secure::RECORD)
 }
 
 impl LogDir {
@@ -99,8 +110,19 @@ impl LogDir {
             warn(&["unable to change directory: ", name, ": ", e]);
             return None;
         }
-        let lock = match open_append(&path.join("lock")) {
-            Ok(f) => f,
+        // Another user who can write here could plant links for us to
+        // write through, or a processor's files.
+        if let Err(e) = secure::check_dir(&path) {
+            warn(&[
+                "unable to open log directory: ",
+                name,
+                ": ",
+                msg::io_errstr(&e),
+            ]);
+            return None;
+        }
+        let lock = match secure::open_own(&path.join("lock"), secure::PRIVATE, Access::Append) {
+            Ok((f, _)) => f,
             Err(e) => {
                 warn(&["unable to lock directory: ", name, ": ", msg::io_errstr(&e)]);
                 return None;
@@ -133,7 +155,7 @@ impl LogDir {
     fn load(&mut self, verbose: bool) -> bool {
         self.cfg = Config::default();
         let cfg_path = self.path.join("config");
-        match fs::read(&cfg_path) {
+        match secure::read_bounded(&cfg_path, CONFIG_MAX) {
             Ok(text) => {
                 let (cfg, warnings) = config::parse(&text);
                 for w in &warnings {
@@ -156,7 +178,24 @@ impl LogDir {
         self.udp = None;
         let cur = self.path.join("current");
         let mut append = false;
-        match fs::metadata(&cur) {
+        match fs::symlink_metadata(&cur) {
+            // Not ours to write through: a link (or a FIFO, a device)
+            // someone put here; the new current replaces it. (A directory
+            // makes the log pause, as runit's.)
+            Ok(st) if !st.is_dir() && secure::check_plain(&st).is_err() => {
+                let why = secure::check_plain(&st).err().map_or("", |r| r.text());
+                warn(&[
+                    "unable to use current: ",
+                    &self.name,
+                    ": ",
+                    why,
+                    ", removed",
+                ]);
+                if let Err(e) = fs::remove_file(&cur) {
+                    self.open_failed("unable to open current: ", &e);
+                    return true;
+                }
+            }
             Ok(st) if st.len() > 0 && st.permissions().mode() & 0o100 == 0 => {
                 // Not closed cleanly last time: keep it aside, unprocessed.
                 let saved = rotated_name(Tai64n::now(), b'u');
@@ -177,7 +216,7 @@ impl LogDir {
                 return true;
             }
         }
-        let f = match open_append(&cur) {
+        let f = match open_current(&cur) {
             Ok(f) => f,
             Err(e) => {
                 self.open_failed("unable to open current: ", &e);
@@ -407,7 +446,7 @@ impl LogDir {
             }
         }
         if self.current.is_none() {
-            let f = match open_append(&self.path.join("current")) {
+            let f = match open_current(&self.path.join("current")) {
                 Ok(f) => f,
                 Err(e) => {
                     self.pause(self.open_msg, &e);
@@ -521,30 +560,21 @@ impl LogDir {
             return Ok(());
         };
         let p = |n: &str| self.path.join(n);
-        let fin = File::open(p(name_str(&input)))
+        let fin = secure::open_read(&p(name_str(&input)))
             .map_err(|e| ("unable to open input for processor", e))?;
-        let fout = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(p(name_str(&with_suffix(&input, b't'))))
+        let fout = create_fresh(&p(name_str(&with_suffix(&input, b't'))))
             .map_err(|e| ("unable to open output for processor", e))?;
-        let state = match File::open(p("state")) {
+        let state = match secure::open_read(&p("state")) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                fs::write(p("state"), b"")
+                secure::create_new(&p("state"), secure::RECORD)
                     .map_err(|e| ("unable to create empty state for processor", e))?;
-                File::open(p("state")).map_err(|e| ("unable to open state for processor", e))?
+                secure::open_read(&p("state"))
+                    .map_err(|e| ("unable to open state for processor", e))?
             }
             Err(e) => return Err(("unable to open state for processor", e)),
         };
-        let newstate = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(p("newstate"))
+        let newstate = create_fresh(&p("newstate"))
             .map_err(|e| ("unable to open newstate for processor", e))?;
         let mv = |f: &File| {
             sys::dup_at_least(f, 10).map_err(|e| ("unable to move filedescriptor for processor", e))
@@ -600,8 +630,10 @@ impl LogDir {
         let p = |n: [u8; 27]| self.path.join(name_str(&n));
         let t = p(with_suffix(&input, b't'));
         let s = p(with_suffix(&input, b's'));
-        // Make the processed file durable before the input goes away.
-        if let Ok(f) = File::open(&t) {
+        // Make the processed file durable before the input goes away; its
+        // mode is set on the file we made, never through a name.
+        if let Ok(f) = secure::open_read(&t) {
+            let _ = f.set_permissions(fs::Permissions::from_mode(0o744));
             let _ = f.sync_all();
         }
         if let Err(e) = fs::rename(&t, &s) {
@@ -616,7 +648,6 @@ impl LogDir {
             self.paused_until = Some(Instant::now() + PAUSE);
             return;
         }
-        let _ = fs::set_permissions(&s, fs::Permissions::from_mode(0o744));
         if let Err(e) = fs::remove_file(p(input)) {
             let shown = format!("{}/{}", self.name, name_str(&input));
             warn(&["unable to unlink: ", &shown, ": ", msg::io_errstr(&e)]);
