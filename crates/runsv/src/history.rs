@@ -16,9 +16,7 @@
 //! renamed) at runsv's start, at each start of `run` and when `run` ends,
 //! before the status record says so.
 
-use std::fs::{OpenOptions, Permissions};
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
 
 /// How the last `run` ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,24 +80,19 @@ impl History {
         t
     }
 
-    /// Writes `names[0]` and renames it over `names[1]`. A link planted
-    /// in its place is not followed, and the mode does not depend on the
-    /// umask. A failure is not reported: the file is advisory, and where
-    /// `supervise/` cannot be written runit's own warnings (about `pid`,
-    /// `stat`, `status`) already say so, word for word as runit's.
+    /// Writes `names[0]` anew and renames it over `names[1]`
+    /// (`runit::secure::replace`: nothing planted there is written
+    /// through, the mode does not depend on the umask). A failure is not
+    /// reported: the file is advisory, and where `supervise/` cannot be
+    /// written runit's own warnings (about `pid`, `stat`, `status`) already
+    /// say so, word for word as runit's.
     fn publish(&self, names: [&str; 2]) {
-        let _ = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(names[0])
-            .and_then(|mut f| {
-                f.set_permissions(Permissions::from_mode(0o644))?;
-                f.write_all(self.text().as_bytes())
-            })
-            .and_then(|()| std::fs::rename(names[0], names[1]));
+        let _ = runit::secure::replace(
+            Path::new(names[0]),
+            Path::new(names[1]),
+            self.text().as_bytes(),
+            runit::secure::RECORD,
+        );
     }
 }
 
