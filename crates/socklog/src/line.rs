@@ -3,6 +3,7 @@
 //! socklog writes, `facility.priority: ` names replacing a `<PRI>` header.
 
 use crate::names::{facility_name, parse_pri, priority_name};
+use runit::secure::escape_into;
 use std::net::Ipv4Addr;
 
 /// Which lines a message produces (`-r`, `-R`).
@@ -19,10 +20,13 @@ pub enum Raw {
 
 /// Appends `msg` with its `<PRI>` header turned into names: `user.notice: `
 /// replaces `<13>`; a facility without a name gives `unknown.PRIO: ` and
-/// keeps the header; no header leaves the message as it is.
+/// keeps the header; no header leaves the message as it is. Control bytes
+/// in it are written as `#` and three octal digits (a newline is `#012`,
+/// as rsyslog writes it), so one message is one line and no sender can
+/// forge a second one or reach a terminal that shows the log.
 pub fn convert(out: &mut Vec<u8>, msg: &[u8]) {
     match parse_pri(msg) {
-        None => out.extend_from_slice(msg),
+        None => escape_into(out, msg),
         Some(p) => {
             let body = match facility_name(p.facility()) {
                 Some(f) => {
@@ -37,14 +41,15 @@ pub fn convert(out: &mut Vec<u8>, msg: &[u8]) {
             out.push(b'.');
             out.extend_from_slice(priority_name(p.priority()).as_bytes());
             out.extend_from_slice(b": ");
-            out.extend_from_slice(body);
+            escape_into(out, body);
         }
     }
 }
 
 /// Appends the line(s) for one received datagram. `capacity` is the size
 /// of the receive buffer: a datagram that filled it was cut, and its lines
-/// end in `...`. Trailing NULs and then one trailing newline are dropped; a
+/// end in `...`. Trailing NULs and then one trailing newline are dropped
+/// (what is left is escaped as in [`convert`]); a
 /// datagram of nothing but NULs (or nothing) gives no line at all. `from`
 /// (inet mode) prefixes the converted line with `a.b.c.d: `.
 pub fn datagram(out: &mut Vec<u8>, msg: &[u8], capacity: usize, raw: Raw, from: Option<Ipv4Addr>) {
@@ -62,7 +67,7 @@ pub fn datagram(out: &mut Vec<u8>, msg: &[u8], capacity: usize, raw: Raw, from: 
     let msg = &msg[..end];
     let cut: &[u8] = if full && end == capacity { b"..." } else { b"" };
     if raw != Raw::No {
-        out.extend_from_slice(msg);
+        escape_into(out, msg);
         out.extend_from_slice(cut);
         out.push(b'\n');
     }
@@ -153,7 +158,7 @@ mod tests {
     fn no_header_passes_through() {
         assert_eq!(conv(b"no pri"), b"no pri\n");
         assert_eq!(conv(b"<0>x"), b"<0>x\n");
-        assert_eq!(conv(b"a\0b"), b"a\0b\n");
+        assert_eq!(conv(b"a\0b"), b"a#000b\n");
     }
 
     #[test]
@@ -161,11 +166,27 @@ mod tests {
         assert_eq!(conv(b""), b"");
         assert_eq!(conv(b"\0\0"), b"");
         assert_eq!(conv(b"\n"), b"\n");
-        assert_eq!(conv(b"\n\n"), b"\n\n");
         assert_eq!(conv(b"x\n\0"), b"x\n");
-        assert_eq!(conv(b"x\0\n"), b"x\0\n");
-        assert_eq!(conv(b"<13>x\n\n"), b"user.notice: x\n\n");
-        assert_eq!(conv(b"<38>multi\nline\n"), b"auth.info: multi\nline\n");
+    }
+
+    #[test]
+    fn one_message_is_one_line() {
+        assert_eq!(conv(b"\n\n"), b"#012\n");
+        assert_eq!(conv(b"x\0\n"), b"x#000\n");
+        assert_eq!(conv(b"<13>x\n\n"), b"user.notice: x#012\n");
+        assert_eq!(conv(b"<38>multi\nline\n"), b"auth.info: multi#012line\n");
+        assert_eq!(
+            conv(b"<13>ok\n<0>kern.emerg: forged"),
+            b"user.notice: ok#012<0>kern.emerg: forged\n"
+        );
+        assert_eq!(
+            conv(b"<13>\x1b[2Jbell\x07\tx\r"),
+            b"user.notice: #033[2Jbell#007\tx#015\n"
+        );
+        assert_eq!(
+            dg(b"<13>a\nb", Raw::Also, None),
+            b"<13>a#012b\nuser.notice: a#012b\n"
+        );
     }
 
     #[test]

@@ -140,6 +140,38 @@ pub fn free_udp_port() -> u16 {
 
 /// Datagrams covering every facility and priority and the odd cases: no
 /// header, bad headers, embedded and trailing newlines, NULs, long ones.
+/// The corpus without messages that hold control bytes where they stay in
+/// the line (after the trailing NULs and one newline socklog drops): ours
+/// escapes those (`#012`), Debian's writes them raw. Everything else must
+/// come out byte for byte as Debian's.
+pub fn plain_corpus() -> Vec<Vec<u8>> {
+    corpus()
+        .into_iter()
+        .filter(|m| {
+            let mut end = m.len();
+            while end > 0 && m[end - 1] == 0 {
+                end -= 1;
+            }
+            if end > 0 && m[end - 1] == b'\n' {
+                end -= 1;
+            }
+            !m[..end].iter().any(|&b| runit::secure::is_control(b))
+        })
+        .collect()
+}
+
+/// The corpus as ucspi mode sees it (split at newlines and NULs) without
+/// messages that hold other control bytes.
+pub fn plain_stream_corpus() -> Vec<Vec<u8>> {
+    corpus()
+        .into_iter()
+        .filter(|m| {
+            !m.iter()
+                .any(|&b| b != b'\n' && b != 0 && runit::secure::is_control(b))
+        })
+        .collect()
+}
+
 pub fn corpus() -> Vec<Vec<u8>> {
     let mut v: Vec<Vec<u8>> = (0..=200u32)
         .map(|pri| format!("<{pri}>message {pri}").into_bytes())
