@@ -3,7 +3,7 @@
 //! pipe. A full pipe makes socklog wait (and so, through the socket's
 //! queue, the senders): nothing received is dropped.
 
-use crate::line::{self, StreamLines};
+use crate::line::{self, Sender, StreamLines};
 use crate::options::{self, Config, Mode, Parsed};
 use runit::msg;
 use runit::sys;
@@ -74,7 +74,11 @@ fn unix(cfg: &Config, path: &Path) -> i32 {
     if let Err(e) = sys::bind_unix(sock.as_raw_fd(), path) {
         fatal("bind(): ", &e);
     }
-    serve(cfg, sock.as_raw_fd(), path.as_os_str().as_bytes())
+    // Who sent each message, so that only root may log as the kernel.
+    if let Err(e) = sys::pass_credentials(sock.as_raw_fd()) {
+        fatal("setsockopt(): ", &e);
+    }
+    serve(cfg, sock.as_raw_fd(), path.as_os_str().as_bytes(), true)
 }
 
 fn inet(cfg: &Config, ip: &[u8], port: &[u8]) -> i32 {
@@ -93,13 +97,13 @@ fn inet(cfg: &Config, ip: &[u8], port: &[u8]) -> i32 {
     let mut place = addr.to_string().into_bytes();
     place.push(b':');
     place.extend_from_slice(port);
-    serve(cfg, sock.as_raw_fd(), &place)
+    serve(cfg, sock.as_raw_fd(), &place, false)
 }
 
 /// Drops privileges, announces itself, then logs until SIGTERM/SIGINT.
 /// It waits in one blocking `recvmmsg`; a stop signal shuts the socket's
 /// reading side down, which ends that wait (even one about to start).
-fn serve(cfg: &Config, fd: RawFd, place: &[u8]) -> i32 {
+fn serve(cfg: &Config, fd: RawFd, place: &[u8], local: bool) -> i32 {
     if let Err(e) = sys::shutdown_on_signals(fd, &[libc::SIGTERM, libc::SIGINT]) {
         fatal("unable to catch signals: ", &e);
     }
@@ -125,7 +129,12 @@ fn serve(cfg: &Config, fd: RawFd, place: &[u8]) -> i32 {
         out.clear();
         for i in 0..n {
             if let Some((m, from)) = batch.get(i) {
-                line::datagram(&mut out, m, batch.size(), cfg.raw, from);
+                let sender = if local && batch.sender_uid(i) != Some(0) {
+                    Sender::LocalUser
+                } else {
+                    Sender::Trusted
+                };
+                line::datagram(&mut out, m, batch.size(), cfg.raw, from, sender);
             }
         }
         put(&out);

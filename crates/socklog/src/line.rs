@@ -6,6 +6,20 @@ use crate::names::{facility_name, parse_pri, priority_name};
 use runit::secure::escape_into;
 use std::net::Ipv4Addr;
 
+/// Who sent a message, as far as socklog can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// The kernel (ucspi on /proc/kmsg), root on the unix socket, or the
+    /// network (whose routers log as `kern`).
+    Trusted,
+    /// A process of another user on the unix socket (its uid as the
+    /// kernel vouches for it).
+    LocalUser,
+}
+
+const KERN: u32 = 0;
+const USER: u32 = 1;
+
 /// Which lines a message produces (`-r`, `-R`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Raw {
@@ -24,11 +38,19 @@ pub enum Raw {
 /// in it are written as `#` and three octal digits (a newline is `#012`,
 /// as rsyslog writes it), so one message is one line and no sender can
 /// forge a second one or reach a terminal that shows the log.
-pub fn convert(out: &mut Vec<u8>, msg: &[u8]) {
+///
+/// `from` says who sent it: a local sender other than root cannot claim
+/// `kern`, the kernel's facility, and gets `user` instead (BSD syslogd
+/// logs `kern` from its log socket as `user` too).
+pub fn convert(out: &mut Vec<u8>, msg: &[u8], from: Sender) {
     match parse_pri(msg) {
         None => escape_into(out, msg),
         Some(p) => {
-            let body = match facility_name(p.facility()) {
+            let facility = match (p.facility(), from) {
+                (KERN, Sender::LocalUser) => USER,
+                (f, _) => f,
+            };
+            let body = match facility_name(facility) {
                 Some(f) => {
                     out.extend_from_slice(f.as_bytes());
                     &msg[p.len..]
@@ -52,7 +74,14 @@ pub fn convert(out: &mut Vec<u8>, msg: &[u8]) {
 /// (what is left is escaped as in [`convert`]); a
 /// datagram of nothing but NULs (or nothing) gives no line at all. `from`
 /// (inet mode) prefixes the converted line with `a.b.c.d: `.
-pub fn datagram(out: &mut Vec<u8>, msg: &[u8], capacity: usize, raw: Raw, from: Option<Ipv4Addr>) {
+pub fn datagram(
+    out: &mut Vec<u8>,
+    msg: &[u8],
+    capacity: usize,
+    raw: Raw,
+    from: Option<Ipv4Addr>,
+    sender: Sender,
+) {
     let full = msg.len() >= capacity;
     let mut end = msg.len();
     while end > 0 && msg[end - 1] == 0 {
@@ -76,7 +105,7 @@ pub fn datagram(out: &mut Vec<u8>, msg: &[u8], capacity: usize, raw: Raw, from: 
             out.extend_from_slice(ip.to_string().as_bytes());
             out.extend_from_slice(b": ");
         }
-        convert(out, msg);
+        convert(out, msg, sender);
         out.extend_from_slice(cut);
         out.push(b'\n');
     }
@@ -119,7 +148,7 @@ fn emit(out: &mut Vec<u8>, msg: &[u8], prefix: &[u8]) {
         return;
     }
     out.extend_from_slice(prefix);
-    convert(out, msg);
+    convert(out, msg, Sender::Trusted);
     out.push(b'\n');
 }
 
@@ -129,7 +158,7 @@ mod tests {
 
     fn dg(msg: &[u8], raw: Raw, from: Option<Ipv4Addr>) -> Vec<u8> {
         let mut out = Vec::new();
-        datagram(&mut out, msg, 1024, raw, from);
+        datagram(&mut out, msg, 1024, raw, from, Sender::Trusted);
         out
     }
 
@@ -167,6 +196,25 @@ mod tests {
         assert_eq!(conv(b"\0\0"), b"");
         assert_eq!(conv(b"\n"), b"\n");
         assert_eq!(conv(b"x\n\0"), b"x\n");
+    }
+
+    #[test]
+    fn only_trusted_senders_log_as_kern() {
+        let mut out = Vec::new();
+        datagram(
+            &mut out,
+            b"<1>Oops",
+            1024,
+            Raw::Also,
+            None,
+            Sender::LocalUser,
+        );
+        assert_eq!(out, b"<1>Oops\nuser.alert: Oops\n");
+        assert_eq!(conv(b"<0>x"), b"<0>x\n");
+        assert_eq!(conv(b"<6>x"), b"kern.info: x\n");
+        let mut out = Vec::new();
+        datagram(&mut out, b"<38>x", 1024, Raw::No, None, Sender::LocalUser);
+        assert_eq!(out, b"auth.info: x\n");
     }
 
     #[test]

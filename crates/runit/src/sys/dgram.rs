@@ -73,6 +73,27 @@ pub fn set_umask(mask: u32) -> u32 {
     unsafe { libc::umask(mask as libc::mode_t) as u32 }
 }
 
+/// Makes the kernel attach each sender's uid, gid and pid to the datagrams
+/// a unix socket receives (`SO_PASSCRED`): see [`DgramBatch::sender_uid`].
+pub fn pass_credentials(fd: RawFd) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    // SAFETY: the option value is a valid c_int of the given size.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_PASSCRED,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
+/// Control-message room for one `SCM_CREDENTIALS`, in u64 words (for
+/// cmsghdr's alignment).
+const CRED_WORDS: usize = 4;
+
 /// Room for up to `count` datagrams of at most `size` bytes each; longer
 /// ones are cut to `size` bytes, as a `recvfrom` into such a buffer would.
 pub struct DgramBatch {
@@ -83,6 +104,8 @@ pub struct DgramBatch {
     /// Headers pointing into `data`, `addrs` and `iovs`, built once: the
     /// vectors are never resized, so their heap buffers never move.
     hdrs: Vec<libc::mmsghdr>,
+    /// Each datagram's control messages (the sender's credentials).
+    ctl: Vec<u64>,
     got: usize,
 }
 
@@ -100,15 +123,18 @@ impl DgramBatch {
                 iov_len: c.len(),
             })
             .collect();
+        let mut ctl = vec![0u64; count * CRED_WORDS];
         let hdrs = iovs
             .iter_mut()
             .zip(addrs.iter_mut())
-            .map(|(iov, addr)| {
+            .zip(ctl.chunks_mut(CRED_WORDS))
+            .map(|((iov, addr), c)| {
                 // SAFETY: an all-zero msghdr is valid; the pointers are set next.
                 let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
                 h.msg_hdr.msg_name = (addr as *mut libc::sockaddr_in).cast();
                 h.msg_hdr.msg_iov = iov;
                 h.msg_hdr.msg_iovlen = 1;
+                h.msg_hdr.msg_control = c.as_mut_ptr().cast();
                 h
             })
             .collect();
@@ -118,6 +144,7 @@ impl DgramBatch {
             addrs,
             iovs,
             hdrs,
+            ctl,
             got: 0,
         }
     }
@@ -131,12 +158,14 @@ impl DgramBatch {
         let namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
         for h in &mut self.hdrs {
             h.msg_hdr.msg_namelen = namelen;
+            h.msg_hdr.msg_controllen = CRED_WORDS * 8;
             h.msg_len = 0;
         }
         for a in &mut self.addrs {
             a.sin_family = 0;
         }
         debug_assert_eq!(self.iovs.len(), self.hdrs.len());
+        debug_assert_eq!(self.ctl.len(), self.hdrs.len() * CRED_WORDS);
         self.got = 0;
         let flags = if wait {
             libc::MSG_WAITFORONE
@@ -184,6 +213,32 @@ impl DgramBatch {
                 >= std::mem::size_of::<libc::sockaddr_in>();
         let ip = is_inet.then(|| Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)));
         Some((msg, ip))
+    }
+
+    /// The uid of the `i`th datagram's sender, as the kernel vouches for it
+    /// on a unix socket with [`pass_credentials`]; `None` without it.
+    pub fn sender_uid(&self, i: usize) -> Option<u32> {
+        if i >= self.got {
+            return None;
+        }
+        let h = &self.hdrs[i].msg_hdr;
+        // SAFETY: msg_control points into self.ctl, of which the kernel
+        // filled msg_controllen bytes; CMSG_FIRSTHDR checks that a header
+        // fits, and the length is checked before the ucred is read
+        // (unaligned, as CMSG_DATA gives no alignment promise).
+        unsafe {
+            let c = libc::CMSG_FIRSTHDR(h);
+            if c.is_null()
+                || (*c).cmsg_level != libc::SOL_SOCKET
+                || (*c).cmsg_type != libc::SCM_CREDENTIALS
+                || ((*c).cmsg_len as usize)
+                    < libc::CMSG_LEN(std::mem::size_of::<libc::ucred>() as u32) as usize
+            {
+                return None;
+            }
+            let cred = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::ucred>());
+            Some(cred.uid)
+        }
     }
 
     /// The maximum size of one datagram.
