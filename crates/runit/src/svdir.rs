@@ -22,6 +22,14 @@ pub const DOWN: &str = "down";
 pub const CHECK: &str = "check";
 pub const LOG: &str = "log";
 pub const CUSTOM_CONTROL: &str = "control";
+/// Beyond runit (docs/runsv.md): readiness, kill-tree and their records.
+pub const NOTIFICATION_FD: &str = "notification-fd";
+pub const NOTIFY_SOCKET: &str = "notify-socket";
+pub const KILL_TREE: &str = "kill-tree";
+pub const READY: &str = "supervise/ready";
+pub const NOTIFY_TEXT: &str = "supervise/notify";
+pub const CGROUP: &str = "supervise/cgroup";
+pub const HISTORY: &str = "supervise/history";
 
 /// Paths of one service directory (or of its `log/`).
 #[derive(Clone, Debug)]
@@ -64,6 +72,21 @@ impl ServiceDir {
             .join(CUSTOM_CONTROL)
             .join(std::str::from_utf8(&[c]).unwrap_or("?"))
     }
+}
+
+/// Whether a service directory declares readiness: a `notification-fd`
+/// runsv can use (a decimal descriptor from 3 to 1023) or a
+/// `notify-socket`.
+pub fn declares_readiness(dir: &Path) -> bool {
+    let fd = crate::secure::read_bounded_string(&dir.join(NOTIFICATION_FD), 64)
+        .ok()
+        .and_then(|t| {
+            let t = t.trim();
+            (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| t.parse::<u32>().ok())
+                .flatten()
+        });
+    fd.is_some_and(|n| (3..=1023).contains(&n)) || dir.join(NOTIFY_SOCKET).exists()
 }
 
 /// Whether `p` names an executable regular file (following symlinks).

@@ -14,6 +14,7 @@ mod process;
 mod proctitle;
 mod seek;
 mod signals;
+mod term;
 mod writeback;
 
 pub use dgram::*;
@@ -27,6 +28,7 @@ pub use process::*;
 pub use proctitle::*;
 pub use seek::*;
 pub use signals::*;
+pub use term::*;
 pub use writeback::*;
 
 pub use runit_core::sys::procstate;
