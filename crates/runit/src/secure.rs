@@ -260,6 +260,14 @@ pub fn open_read(path: &Path) -> io::Result<File> {
     Ok(f)
 }
 
+/// [`read_bounded`] into `buf` with a single read, for small records
+/// read by the thousand (a regular file gives all it has up to
+/// `buf.len()` in one read): returns how many bytes came.
+pub fn read_bounded_once(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
+    let f = open_read(path)?;
+    sys::read_fd(std::os::fd::AsRawFd::as_raw_fd(&f), buf)
+}
+
 /// [`read_bounded`] as text (invalid UTF-8 replaced).
 pub fn read_bounded_string(path: &Path, cap: usize) -> io::Result<String> {
     read_bounded(path, cap).map(|b| String::from_utf8_lossy(&b).into_owned())

@@ -149,17 +149,24 @@ pub fn collect(
         return Ok(());
     }
     let listing_is_runlevel = runlevel.is_some() && std::fs::canonicalize(dir).ok() == runlevel;
-    let mut names: Vec<OsString> = std::fs::read_dir(dir)?
+    // With the entry's type from the listing, a plain directory needs no
+    // stat; a link is followed.
+    let mut names: Vec<(OsString, bool)> = std::fs::read_dir(dir)?
         .flatten()
-        .map(|e| e.file_name())
-        .filter(|n| !n.as_encoded_bytes().starts_with(b"."))
+        .map(|e| (e.file_name(), e.file_type().is_ok_and(|t| t.is_dir())))
+        .filter(|(n, _)| !n.as_encoded_bytes().starts_with(b"."))
         .collect();
     names.sort();
-    for n in names {
-        let path = dir.join(&n);
+    let one = |(n, is_dir): &(OsString, bool), out: &mut Vec<Entry>| {
+        let path = dir.join(n);
         let name = n.to_string_lossy().into_owned();
-        match std::fs::metadata(&path) {
-            Ok(m) if m.is_dir() => {
+        let kind = if *is_dir {
+            Ok(true)
+        } else {
+            std::fs::metadata(&path).map(|m| m.is_dir())
+        };
+        match kind {
+            Ok(true) => {
                 let linked = in_runlevel(
                     &path,
                     &name,
@@ -169,7 +176,7 @@ pub fn collect(
                 );
                 add(name, path, linked, args, procs, out);
             }
-            Ok(_) => {}
+            Ok(false) => {}
             // A link to nothing where a service should be: shown, as
             // runsvdir cannot start it.
             Err(e) => out.push(Entry {
@@ -190,9 +197,43 @@ pub fn collect(
                 tree: None,
             }),
         }
+    };
+    // Reading a service is a dozen small system calls: with many, each
+    // core takes a share (in order, so the rows stay sorted).
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8);
+    if threads < 2 || names.len() < PARALLEL_FROM {
+        for n in &names {
+            one(n, out);
+        }
+        return Ok(());
     }
+    let chunk = names.len().div_ceil(threads);
+    let parts: Vec<Vec<Entry>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = names
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut v = Vec::with_capacity(part.len());
+                    for n in part {
+                        one(n, &mut v);
+                    }
+                    v
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    out.extend(parts.into_iter().flatten());
     Ok(())
 }
+
+/// From this many services on, they are read by several threads.
+const PARALLEL_FROM: usize = 64;
 
 /// Linked in the current runlevel: listed from it, or `$SVDIR/NAME` is
 /// the same directory.
@@ -222,12 +263,20 @@ fn add(
     procs: Option<&procs::Table>,
     out: &mut Vec<Entry>,
 ) {
-    let svc = probe::service(name.clone(), dir.clone(), false, linked);
+    let command = args.format != Format::Prometheus;
+    let svc = probe::service(name.clone(), dir.clone(), false, linked, command);
     let log_dir = dir.join(runit::svdir::LOG);
     let has_log = std::fs::metadata(&log_dir).is_ok_and(|m| m.is_dir());
-    let log = has_log.then(|| probe::service(format!("{name}/log"), log_dir.clone(), true, linked));
-    let wants_lines = args.format != Format::Prometheus;
-    let log_file = (has_log && wants_lines).then(|| {
+    let log = has_log.then(|| {
+        probe::service(
+            format!("{name}/log"),
+            log_dir.clone(),
+            true,
+            linked,
+            command,
+        )
+    });
+    let log_file = (has_log && command).then(|| {
         let logger = log
             .as_ref()
             .and_then(Service::live)

@@ -186,11 +186,20 @@ const COMMAND: usize = 4096;
 
 /// Reads one service directory. `in_runlevel` says whether it is linked
 /// in the current runlevel (it is, when listed from `$SVDIR`).
-pub fn service(name: String, dir: PathBuf, is_log: bool, in_runlevel: bool) -> Service {
+/// `command`: whether to read the command line from `/proc`.
+pub fn service(
+    name: String,
+    dir: PathBuf,
+    is_log: bool,
+    in_runlevel: bool,
+    command: bool,
+) -> Service {
     let normally_down = std::fs::symlink_metadata(dir.join(DOWN)).is_ok();
     let sup = supervision(&dir);
     let command = match &sup {
-        Supervision::Running(l) if l.status.pid != 0 && l.status.state != RunState::Down => {
+        Supervision::Running(l)
+            if command && l.status.pid != 0 && l.status.state != RunState::Down =>
+        {
             command_line(l.status.pid)
         }
         _ => None,
@@ -225,20 +234,24 @@ fn supervision(dir: &Path) -> Supervision {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Supervision::NotRunning,
         Err(e) => return unreadable(OK_FIFO, &e),
     }
-    let status = match secure::read_bounded(&dir.join(STATUS), STATUS_LEN + 1) {
-        Ok(raw) => match Status::decode(&raw) {
+    let mut raw = [0u8; STATUS_LEN + 1];
+    let status = match secure::read_bounded_once(&dir.join(STATUS), &mut raw) {
+        Ok(n) => match Status::decode(&raw[..n]) {
             Some(s) => s,
             None => return Supervision::Unreadable(format!("{STATUS}: bad format")),
         },
         Err(e) => return unreadable(STATUS, &e),
     };
-    let history = secure::read_bounded_string(&dir.join(HISTORY), SMALL)
+    let mut text = [0u8; SMALL];
+    let history = secure::read_bounded_once(&dir.join(HISTORY), &mut text)
         .ok()
-        .map(|t| History::parse(&t));
+        .map(|n| History::parse(&String::from_utf8_lossy(&text[..n])));
     let running = status.state == RunState::Run && status.pid != 0;
     let ready = svdir::declares_readiness(dir).then(|| {
-        let stamp = secure::read_bounded(&dir.join(READY), 12).ok()?;
-        let stamp: [u8; 12] = stamp.try_into().ok()?;
+        let mut stamp = [0u8; 12];
+        if secure::read_bounded_once(&dir.join(READY), &mut stamp).ok()? != 12 {
+            return None;
+        }
         let t = Tai64n::unpack(&stamp);
         // A stamp older than the start belongs to an earlier run.
         (running && t >= status.since).then_some(t)
@@ -286,8 +299,9 @@ fn cgroup(dir: &Path) -> Option<Cgroup> {
 /// `/proc/PID/cmdline` with its NULs as spaces, escaped; `None` when the
 /// process is gone or is a kernel thread.
 pub fn command_line(pid: u32) -> Option<String> {
-    let raw = secure::read_bounded(Path::new(&format!("/proc/{pid}/cmdline")), COMMAND).ok()?;
-    let mut words: Vec<&[u8]> = raw.split(|&b| b == 0).collect();
+    let mut raw = [0u8; COMMAND];
+    let n = secure::read_bounded_once(Path::new(&format!("/proc/{pid}/cmdline")), &mut raw).ok()?;
+    let mut words: Vec<&[u8]> = raw[..n].split(|&b| b == 0).collect();
     while words.last().is_some_and(|w| w.is_empty()) {
         words.pop();
     }
