@@ -408,6 +408,12 @@ mod tests {
         symlink(d.join("big"), d.join("link")).unwrap();
         let e = read_bounded(&d.join("link"), 100).unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::ELOOP));
+        let mut buf = [0u8; 100];
+        assert_eq!(read_bounded_once(&d.join("big"), &mut buf).unwrap(), 100);
+        let e = read_bounded_once(&d.join("fifo"), &mut buf).unwrap_err();
+        assert_eq!(refused(&e), Some(Refused::NotRegular));
+        let e = read_bounded_once(&d.join("link"), &mut buf).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ELOOP));
         std::fs::remove_dir_all(&d).unwrap();
     }
 
