@@ -22,7 +22,7 @@ fn svls() -> PathBuf {
 /// Our runsv on one directory, leader of its own process group: dropping
 /// it kills the group (runsv and what it started) before runsv is reaped,
 /// so the group id cannot belong to anyone else then.
-struct Runsv(Option<Child>);
+struct Runsv(Option<Child>, PathBuf);
 
 impl Runsv {
     fn start(dir: &Path) -> Runsv {
@@ -34,9 +34,27 @@ impl Runsv {
             .stderr(Stdio::null())
             .spawn()
             .expect("runsv");
-        let r = Runsv(Some(child));
+        let r = Runsv(Some(child), dir.to_path_buf());
         assert!(wait_until(LONG, || dir.join("supervise/status").exists()));
         r
+    }
+
+    /// `x` on the control FIFO: runsv stops the service (and with
+    /// `kill-tree` all it started, even what left its process group) and
+    /// exits. If it has not within a few seconds, [`Runsv::kill`].
+    fn exit(&mut self) {
+        let control = self.1.join("supervise/control");
+        let sent = runit::sys::open_fifo_write(&control)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b"x"))
+            .is_ok();
+        if let (true, Some(c)) = (sent, self.0.as_mut()) {
+            if wait_until(Duration::from_secs(5), || {
+                matches!(c.try_wait(), Ok(Some(_)))
+            }) {
+                self.0 = None;
+            }
+        }
+        self.kill();
     }
 
     /// SIGKILL to runsv and its service: what the OOM killer or a
@@ -51,7 +69,7 @@ impl Runsv {
 
 impl Drop for Runsv {
     fn drop(&mut self) {
-        self.kill();
+        self.exit();
     }
 }
 
@@ -383,4 +401,60 @@ fn unreadable_arguments_are_fatal_and_bad_options_usage() {
     let o = Command::new(svls()).arg("-x").output().unwrap();
     assert_eq!(o.status.code(), Some(100));
     assert!(String::from_utf8_lossy(&o.stderr).contains("usage: svls"));
+}
+
+/// With `kill-tree` on cgroup v2: `-t` shows the cgroup and a process
+/// that left `run`'s tree (a double fork with setsid), and the CPU time
+/// of the cgroup reaches `--json` and `--prometheus`.
+#[test]
+fn kill_tree_cgroup_in_the_tree_and_the_metrics() {
+    let t = TempDir::new("svls-kt");
+    let svdir = t.join("service");
+    let dir = service(
+        &svdir.join("kt"),
+        "setsid sh -c 'sleep 99931 & exit 0'\nexec sleep 1000",
+    );
+    fs::write(dir.join("kill-tree"), "").unwrap();
+    let mut r = Runsv::start(&dir);
+    let escaped = || {
+        fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                fs::read(e.path().join("cmdline")).is_ok_and(|c| c == b"sleep\x0099931\x00")
+            })
+            .count()
+    };
+    assert!(wait_until(LONG, || escaped() == 1));
+    let (code, doc) = run(&svdir, &["-t", "--json", &dir.to_string_lossy()]);
+    assert_eq!(code, 0, "{doc}");
+    let o = object(&doc, "kt");
+    assert!(o.get("cgroup").unwrap().as_str().is_some(), "{doc}");
+    assert!(o.get("cpu_usec").unwrap().as_u64().is_some(), "{doc}");
+    let Some(Value::Array(procs)) = o.get("processes") else {
+        panic!("{doc}")
+    };
+    let outside: Vec<&Value> = procs
+        .iter()
+        .filter(|p| p.get("in_tree") == Some(&Value::Bool(false)))
+        .collect();
+    assert_eq!(outside.len(), 1, "{doc}");
+    assert_eq!(
+        outside[0].get("command").unwrap().as_str(),
+        Some("sleep 99931")
+    );
+    let (_, table) = run(&svdir, &["-t", &dir.to_string_lossy()]);
+    assert!(table.contains("    cgroup /"), "{table}");
+    assert!(
+        table.contains("(outside run's tree) ") && table.contains(" sleep 99931"),
+        "{table}"
+    );
+    let (_, prom) = run(&svdir, &["--prometheus", &dir.to_string_lossy()]);
+    assert!(
+        prom.contains("node_service_cpu_seconds_total{service=\"kt\",supervisor=\"runit\"} "),
+        "{prom}"
+    );
+    // runsv's own exit kills the whole cgroup, the escaped sleep too.
+    r.exit();
+    assert!(wait_until(LONG, || escaped() == 0));
 }
