@@ -78,7 +78,7 @@ impl ServiceDir {
 /// runsv can use (a decimal descriptor from 3 to 1023) or a
 /// `notify-socket`.
 pub fn declares_readiness(dir: &Path) -> bool {
-    let fd = crate::secure::read_bounded_string(&dir.join(NOTIFICATION_FD), 64)
+    let fd = crate::secure::read_bounded_string(&dir.join(NOTIFICATION_FD), 4096)
         .ok()
         .and_then(|t| {
             let t = t.trim();

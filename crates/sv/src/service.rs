@@ -11,7 +11,10 @@ use crate::render;
 use runit::msg::io_errstr;
 use runit::secure;
 use runit::status::{Status, STATUS_LEN};
-use runit::svdir::{CHECK, CONTROL_FIFO, DOWN, LOG, OK_FIFO, STATUS, SUPERVISE};
+use runit::svdir::{
+    CGROUP, CHECK, CONTROL_FIFO, DOWN, KILL_TREE, LOG, NOTIFY_TEXT, OK_FIFO, READY, STATUS,
+    SUPERVISE,
+};
 use runit::sys;
 use runit::tai64n::Tai64n;
 use std::ffi::OsStr;
@@ -19,16 +22,6 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-
-/// Files in the service directory that declare readiness (beyond runit).
-const NOTIFICATION_FD: &str = "notification-fd";
-const NOTIFY_SOCKET: &str = "notify-socket";
-/// runsv's readiness stamp and `STATUS=` text.
-const READY: &str = "supervise/ready";
-const NOTIFY_TEXT: &str = "supervise/notify";
-/// `kill-tree` services: runsv names their cgroup in `supervise/cgroup`.
-const KILL_TREE: &str = "kill-tree";
-const CGROUP: &str = "supervise/cgroup";
 
 /// A record of a running `run`: state run and a pid.
 /// The most sv reads of a file beside the record (a readiness stamp, a
@@ -212,13 +205,7 @@ impl Service {
     /// descriptor from 3 to 1023, as runsv checks); otherwise runsv warns
     /// and supervises as runit, and so sv reports as runit.
     pub fn declares_readiness(&self) -> bool {
-        let fd = read_small(&self.dir.join(NOTIFICATION_FD)).and_then(|t| {
-            let t = t.trim();
-            (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| t.parse::<u32>().ok())
-                .flatten()
-        });
-        fd.is_some_and(|n| (3..=1023).contains(&n)) || self.dir.join(NOTIFY_SOCKET).exists()
+        runit::svdir::declares_readiness(&self.dir)
     }
 
     /// When the `run` of this record became ready: runsv writes
