@@ -88,7 +88,7 @@ fn same_runsv_start_and_stop_and_same_warnings() {
     // Add d, remove b, replace a by a new directory of the same name.
     let mut old_a = Vec::new();
     for (tag, sv, r) in runs.iter_mut() {
-        let a = runsv_children(r.pid())
+        let a = runsv_children(r.proc())
             .into_iter()
             .find(|c| c.0 == "a")
             .unwrap()
@@ -104,16 +104,13 @@ fn same_runsv_start_and_stop_and_same_warnings() {
     for ((tag, _, r), old) in runs.iter_mut().zip(&old_a) {
         assert!(
             wait_until(RUNIT_WAIT, || {
-                let c = runsv_children(r.pid());
+                let c = runsv_children(r.proc());
                 c.iter().any(|x| x.0 == "a" && x.1 != *old) && r.names() == set(&["a", "c", "d"])
             }),
             "{tag}: {:?}",
-            runsv_children(r.pid())
+            runsv_children(r.proc())
         );
-        assert!(
-            wait_until(LONG, || !testkit::alive(*old)),
-            "{tag}: old a still runs"
-        );
+        assert!(wait_until(LONG, || !old.alive()), "{tag}: old a still runs");
         r.remember();
         sets.push(r.names());
     }
@@ -222,12 +219,12 @@ fn same_signals_exit_codes_and_sessions() {
             t.join(&format!("{tag}.err")),
         );
         assert!(r.wait_names(&["a"], LONG), "{tag}");
-        let (_, p) = runsv_children(r.pid())[0];
-        let own_session = session(p) == Some(p);
+        let (_, p) = runsv_children(r.proc())[0];
+        let own_session = p.session() == Some(p.pid());
         // SIGHUP: runsv told to stop, exit 111.
         r.guard.signal(libc::SIGHUP);
         let hup = r.wait_exit(LONG).and_then(|s| s.code());
-        let stopped = wait_until(LONG, || !testkit::alive(p));
+        let stopped = wait_until(LONG, || !p.alive());
         drop(r);
         // SIGTERM: exit 0 at once, runsv left alone.
         let mut r = start(
@@ -236,10 +233,10 @@ fn same_signals_exit_codes_and_sessions() {
             t.join(&format!("{tag}.err2")),
         );
         assert!(r.wait_names(&["a"], LONG), "{tag}");
-        let (_, p) = runsv_children(r.pid())[0];
+        let (_, p) = runsv_children(r.proc())[0];
         r.guard.signal(libc::SIGTERM);
         let term = r.wait_exit(LONG).and_then(|s| s.code());
-        let left = testkit::alive(p);
+        let left = p.alive();
         seen.push((own_session, hup, stopped, term, left));
     }
     assert_eq!(seen[0], seen[1]);

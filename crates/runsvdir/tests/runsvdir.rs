@@ -8,7 +8,7 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-use testkit::{wait_until, TempDir};
+use testkit::{wait_until, Proc, TempDir};
 
 fn start(dir: &Path, extra: &[&str], t: &TempDir) -> Runsvdir {
     let (exe, bin) = ours();
@@ -75,14 +75,17 @@ fn new_service_starts_at_once_and_removed_one_is_stopped() {
     symlink(t.join("svc/x"), sv.join("x")).unwrap();
     // Well before runit's 5-second rescan (inotify); generous under load.
     assert!(r.wait_names(&["x"], Duration::from_secs(4)));
-    let (_, pid) = runsv_children(r.pid())[0];
-    let run_pid = || fs::read_to_string(t.join("svc/x/supervise/pid")).unwrap_or_default();
-    assert!(wait_until(LONG, || !run_pid().trim().is_empty()));
-    let sleep_pid: i32 = run_pid().trim().parse().unwrap();
+    let (_, runsv) = runsv_children(r.proc())[0];
+    let mut sleep = None;
+    assert!(wait_until(LONG, || {
+        sleep = Proc::supervised(&t.join("svc/x"), &runsv);
+        sleep.is_some()
+    }));
+    let sleep = sleep.unwrap();
     fs::remove_file(sv.join("x")).unwrap();
     assert!(r.wait_names(&[], Duration::from_secs(4)));
     // SIGTERM to runsv: it stops its service and exits.
-    assert!(wait_until(LONG, || !testkit::alive(pid) && !testkit::alive(sleep_pid)));
+    assert!(wait_until(LONG, || !runsv.alive() && !sleep.alive()));
 }
 
 #[test]
@@ -92,23 +95,21 @@ fn dead_runsv_is_restarted() {
     sleeper(&sv.join("a"));
     let mut r = start(&sv, &[], &t);
     assert!(r.wait_names(&["a"], LONG));
-    let (_, old) = runsv_children(r.pid())[0];
-    let pidfile = sv.join("a/supervise/pid");
-    assert!(wait_until(LONG, || fs::read_to_string(&pidfile)
-        .is_ok_and(|s| !s.trim().is_empty())));
-    let orphan: i32 = fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let _ = runit::sys::kill(old, libc::SIGKILL);
+    let (_, old) = runsv_children(r.proc())[0];
+    let mut orphan = None;
     assert!(wait_until(LONG, || {
-        runsv_children(r.pid())
+        orphan = Proc::supervised(&sv.join("a"), &old);
+        orphan.is_some()
+    }));
+    let orphan = orphan.unwrap();
+    old.kill();
+    assert!(wait_until(LONG, || {
+        runsv_children(r.proc())
             .iter()
             .any(|&(ref n, p)| n == "a" && p != old)
     }));
     r.remember();
-    let _ = runit::sys::kill(orphan, libc::SIGKILL);
+    orphan.kill();
 }
 
 #[test]
@@ -118,22 +119,22 @@ fn directory_replaced_under_the_same_name_gets_a_new_runsv_renamed_keeps_it() {
     sleeper(&sv.join("a"));
     let mut r = start(&sv, &[], &t);
     assert!(r.wait_names(&["a"], LONG));
-    let (_, first) = runsv_children(r.pid())[0];
+    let (_, first) = runsv_children(r.proc())[0];
     // Same name, new directory (new inode).
     fs::rename(sv.join("a"), t.join("a-old")).unwrap();
     sleeper(&t.join("a-new"));
     fs::rename(t.join("a-new"), sv.join("a")).unwrap();
     assert!(wait_until(LONG, || {
-        let c = runsv_children(r.pid());
+        let c = runsv_children(r.proc());
         c.len() == 1 && c[0].1 != first
     }));
-    assert!(wait_until(LONG, || !testkit::alive(first)));
+    assert!(wait_until(LONG, || !first.alive()));
     r.remember();
     // A rename within the directory is the same service: same runsv.
-    let (_, second) = runsv_children(r.pid())[0];
+    let (_, second) = runsv_children(r.proc())[0];
     fs::rename(sv.join("a"), sv.join("b")).unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(runsv_children(r.pid()), vec![("a".to_string(), second)]);
+    assert_eq!(runsv_children(r.proc()), vec![("a".to_string(), second)]);
 }
 
 #[test]
@@ -143,15 +144,15 @@ fn option_p_runs_each_runsv_in_its_own_session() {
     sleeper(&sv.join("a"));
     let mut r = start(&sv, &["-P", "DIR"], &t);
     assert!(r.wait_names(&["a"], LONG));
-    let (_, p) = runsv_children(r.pid())[0];
-    assert_eq!(session(p), Some(p));
+    let (_, p) = runsv_children(r.proc())[0];
+    assert_eq!(p.session(), Some(p.pid()));
     let t2 = TempDir::new("rsd-noP");
     let sv2 = t2.join("sv");
     sleeper(&sv2.join("a"));
     let mut r2 = start(&sv2, &[], &t2);
     assert!(r2.wait_names(&["a"], LONG));
-    let (_, p2) = runsv_children(r2.pid())[0];
-    assert_eq!(session(p2), session(r2.pid()));
+    let (_, p2) = runsv_children(r2.proc())[0];
+    assert_eq!(p2.session(), r2.proc().session());
 }
 
 #[test]
@@ -204,13 +205,11 @@ fn sighup_stops_every_runsv_and_exits_111() {
     sleeper(&sv.join("b"));
     let mut r = start(&sv, &[], &t);
     assert!(r.wait_names(&["a", "b"], LONG));
-    let runsvs: Vec<i32> = runsv_children(r.pid()).iter().map(|c| c.1).collect();
+    let runsvs: Vec<Proc> = runsv_children(r.proc()).iter().map(|c| c.1).collect();
     r.guard.signal(libc::SIGHUP);
     let st = r.wait_exit(LONG).expect("runsvdir exits");
     assert_eq!(st.code(), Some(111));
-    assert!(wait_until(LONG, || runsvs
-        .iter()
-        .all(|&p| !testkit::alive(p))));
+    assert!(wait_until(LONG, || runsvs.iter().all(|p| !p.alive())));
 }
 
 #[test]
@@ -220,11 +219,11 @@ fn sigterm_exits_0_and_leaves_runsv_running() {
     sleeper(&sv.join("a"));
     let mut r = start(&sv, &[], &t);
     assert!(r.wait_names(&["a"], LONG));
-    let (_, p) = runsv_children(r.pid())[0];
+    let (_, p) = runsv_children(r.proc())[0];
     r.guard.signal(libc::SIGTERM);
     let st = r.wait_exit(LONG).expect("runsvdir exits");
     assert_eq!(st.code(), Some(0));
-    assert!(testkit::alive(p));
+    assert!(p.alive());
     // Drop cleans up the orphaned runsv and its service.
 }
 

@@ -4,12 +4,12 @@
 mod common;
 
 use common::*;
+use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use testkit::{wait_until, TempDir};
+use testkit::{wait_until, Proc, TempDir};
 
 /// Polls a costly condition a few times a second.
 fn wait_slow(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
@@ -21,14 +21,6 @@ fn wait_slow(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(250));
     }
     cond()
-}
-
-fn run_pid(dir: &Path) -> Option<i32> {
-    fs::read_to_string(dir.join("supervise/pid"))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
 }
 
 #[test]
@@ -43,16 +35,33 @@ fn ten_thousand_services_come_up_are_listed_and_go_down() {
     }
     let (exe, bin) = ours();
     let mut r = Runsvdir::start(&exe, &bin, &[sv.to_str().unwrap()], t.join("stderr"));
-    let up = |d: &&std::path::PathBuf| run_pid(d).is_some_and(testkit::alive);
+    // Each service's runsv, then the run it wrote to supervise/pid, each
+    // found once and afterwards only checked: 20,000 processes are costly
+    // to look for.
+    let mut runsvs: HashMap<String, Proc> = HashMap::new();
+    let mut runs: HashMap<String, Proc> = HashMap::new();
+    let mut find_up = || {
+        if runsvs.len() < N {
+            runsvs.extend(runsv_children(r.proc()));
+        }
+        runs.retain(|_, p| p.alive());
+        for (name, runsv) in &runsvs {
+            if !runs.contains_key(name) {
+                if let Some(p) = Proc::supervised(&sv.join(name), runsv).filter(Proc::alive) {
+                    runs.insert(name.clone(), p);
+                }
+            }
+        }
+        runs.len()
+    };
+    let all_up = wait_slow(Duration::from_secs(600), || find_up() == N);
     assert!(
-        wait_slow(Duration::from_secs(600), || dirs.iter().filter(up).count()
-            == N),
+        all_up,
         "{} of {N} up; stderr: {}",
-        dirs.iter().filter(up).count(),
+        find_up(),
         r.stderr().lines().take(5).collect::<Vec<_>>().join("\n")
     );
-    assert_eq!(runsv_children(r.pid()).len(), N);
-    let runs: Vec<i32> = dirs.iter().filter_map(|d| run_pid(d)).collect();
+    assert_eq!(runsv_children(r.proc()).len(), N);
     r.remember();
 
     let o = testkit::run(Command::new(testkit::bin("sv")).arg("status").args(&dirs));
@@ -64,13 +73,13 @@ fn ten_thousand_services_come_up_are_listed_and_go_down() {
         out.lines().find(|l| !l.starts_with("run: ")).unwrap_or("")
     );
 
-    let runsvs: Vec<i32> = runsv_children(r.pid()).into_iter().map(|c| c.1).collect();
+    let runsvs: Vec<Proc> = runsv_children(r.proc()).into_iter().map(|c| c.1).collect();
     r.guard.signal(libc::SIGHUP);
     assert_eq!(r.wait_exit(LONG).and_then(|s| s.code()), Some(111));
     assert!(wait_slow(Duration::from_secs(300), || runsvs
         .iter()
-        .chain(&runs)
-        .all(|&p| !testkit::alive(p))));
+        .chain(runs.values())
+        .all(|p| !p.alive())));
     assert_eq!(r.stderr(), "");
 }
 
@@ -103,19 +112,23 @@ fn thousand_add_remove_cycles_leave_no_growth() {
     let link = sv.join("s");
     let cycle = |i: usize| {
         symlink(&svc, &link).unwrap();
-        let mut pid = 0;
+        let mut runsv = None;
         assert!(
             wait_until(LONG, || {
-                pid = runsv_children(r.pid()).first().map_or(0, |c| c.1);
+                runsv = runsv_children(r.proc()).first().map(|c| c.1);
                 // Wait until runsv is inside its directory before the link
                 // goes, or it could not find it (as with runit).
-                pid != 0 && fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == svc)
+                runsv.is_some_and(|p| {
+                    fs::read_link(format!("/proc/{}/cwd", p.pid())).is_ok_and(|c| c == svc)
+                        && p.exists()
+                })
             }),
             "cycle {i}: no runsv"
         );
+        let runsv = runsv.unwrap();
         fs::remove_file(&link).unwrap();
         assert!(
-            wait_until(LONG, || !testkit::alive(pid)),
+            wait_until(LONG, || !runsv.alive()),
             "cycle {i}: runsv stays"
         );
     };

@@ -1,6 +1,12 @@
 //! Shared helpers for the integration tests: where our binaries and Debian's
 //! runit binaries are, throw-away directories, service directories, waiting
-//! for a condition without fixed sleeps, and children killed on drop.
+//! for a condition without fixed sleeps, children killed on drop, and
+//! processes identified by more than their number ([`Proc`]).
+
+mod proc;
+mod sys;
+
+pub use proc::Proc;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -112,19 +118,24 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
 }
 
 /// A child process killed (SIGKILL) and reaped when dropped.
-pub struct Guard(pub Child);
+pub struct Guard(pub Child, Proc);
 
 impl Guard {
     pub fn spawn(cmd: &mut Command) -> Guard {
-        Guard(cmd.spawn().expect("spawn"))
+        let child = cmd.spawn().expect("spawn");
+        let proc = Proc::of_child(&child);
+        Guard(child, proc)
     }
     pub fn pid(&self) -> i32 {
-        self.0.id() as i32
+        self.1.pid()
     }
-    /// Sends a signal.
+    /// The child as a [`Proc`], to find what it started.
+    pub fn proc(&self) -> Proc {
+        self.1
+    }
+    /// Sends a signal, unless the child is already gone.
     pub fn signal(&self, sig: i32) {
-        // SAFETY: plain kill(2) on our own child.
-        unsafe { libc::kill(self.pid(), sig) };
+        self.1.signal(sig);
     }
     /// Waits up to `timeout` for the child to exit; returns its status.
     pub fn wait_timeout(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {

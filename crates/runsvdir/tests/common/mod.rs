@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
-use testkit::{wait_until, Guard};
+use testkit::{wait_until, Guard, Proc};
 
 pub const LONG: Duration = Duration::from_secs(20);
 
@@ -50,69 +50,22 @@ pub fn cmdline(pid: i32) -> Vec<Vec<u8>> {
     v
 }
 
-fn stat_fields(pid: i32) -> Option<Vec<String>> {
-    let s = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &s[s.rfind(')')? + 2..];
-    Some(rest.split(' ').map(str::to_string).collect())
-}
-
-pub fn ppid(pid: i32) -> Option<i32> {
-    stat_fields(pid)?.get(1)?.parse().ok()
-}
-
-pub fn session(pid: i32) -> Option<i32> {
-    stat_fields(pid)?.get(3)?.parse().ok()
-}
-
-/// Live (not zombie) children of `pid`.
-pub fn children(pid: i32) -> Vec<i32> {
-    // The kernel's own list when it has one (cheap with 20,000 processes).
-    if let Ok(s) = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
-        return s
-            .split_ascii_whitespace()
-            .filter_map(|p| p.parse().ok())
-            .filter(|&p| testkit::alive(p))
-            .collect();
-    }
-    let mut out = Vec::new();
-    for e in fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(p) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        if ppid(p) == Some(pid) && testkit::alive(p) {
-            out.push(p);
-        }
-    }
-    out
-}
-
-/// Every live descendant of `pid`.
-pub fn descendants(pid: i32) -> Vec<i32> {
-    let mut all = Vec::new();
-    let mut todo = vec![pid];
-    while let Some(p) = todo.pop() {
-        for c in children(p) {
-            all.push(c);
-            todo.push(c);
-        }
-    }
-    all
-}
-
-/// `runsv NAME` children of `pid`, as (NAME, pid).
-pub fn runsv_children(pid: i32) -> Vec<(String, i32)> {
-    children(pid)
+/// `runsv NAME` children of `parent`, as (NAME, runsv).
+pub fn runsv_children(parent: Proc) -> Vec<(String, Proc)> {
+    parent
+        .children()
         .into_iter()
         .filter_map(|c| {
-            let a = cmdline(c);
-            (a.len() == 2 && a[0] == b"runsv")
+            let a = cmdline(c.pid());
+            // Still the same process after its cmdline was read.
+            (a.len() == 2 && a[0] == b"runsv" && c.exists())
                 .then(|| (String::from_utf8_lossy(&a[1]).into_owned(), c))
         })
         .collect()
 }
 
-pub fn names(pid: i32) -> BTreeSet<String> {
-    runsv_children(pid).into_iter().map(|(n, _)| n).collect()
+pub fn names(parent: Proc) -> BTreeSet<String> {
+    runsv_children(parent).into_iter().map(|(n, _)| n).collect()
 }
 
 pub fn set(v: &[&str]) -> BTreeSet<String> {
@@ -124,7 +77,7 @@ pub fn set(v: &[&str]) -> BTreeSet<String> {
 pub struct Runsvdir {
     pub guard: Guard,
     pub err: PathBuf,
-    tree: Vec<i32>,
+    tree: Vec<Proc>,
 }
 
 impl Runsvdir {
@@ -148,12 +101,16 @@ impl Runsvdir {
         self.guard.pid()
     }
 
+    pub fn proc(&self) -> Proc {
+        self.guard.proc()
+    }
+
     pub fn stderr(&self) -> String {
         fs::read_to_string(&self.err).unwrap_or_default()
     }
 
     pub fn names(&self) -> BTreeSet<String> {
-        names(self.pid())
+        names(self.proc())
     }
 
     /// Waits until the runsv children are exactly `want`.
@@ -167,7 +124,7 @@ impl Runsvdir {
     /// Notes the current tree, so that what it started is cleaned up even
     /// after runsvdir itself is gone.
     pub fn remember(&mut self) {
-        for p in descendants(self.pid()) {
+        for p in self.proc().descendants() {
             if !self.tree.contains(&p) {
                 self.tree.push(p);
             }
@@ -188,13 +145,9 @@ impl Drop for Runsvdir {
             let _ = self.guard.wait_timeout(Duration::from_secs(5));
         }
         let tree = std::mem::take(&mut self.tree);
-        wait_until(Duration::from_secs(5), || {
-            tree.iter().all(|&p| !testkit::alive(p))
-        });
+        wait_until(Duration::from_secs(5), || tree.iter().all(|p| !p.alive()));
         for p in tree {
-            if testkit::alive(p) {
-                let _ = runit::sys::kill(p, libc::SIGKILL);
-            }
+            p.kill();
         }
     }
 }
