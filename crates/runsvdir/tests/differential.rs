@@ -11,7 +11,7 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-use testkit::{wait_until, TempDir};
+use testkit::{wait_until, Proc, TempDir};
 
 type Impl = fn() -> (PathBuf, PathBuf);
 const BOTH: [(&str, Impl); 2] = [("debian", debians), ("ours", ours)];
@@ -315,25 +315,27 @@ fn ignored_signals_reach_runsv_and_the_service_as_with_runit() {
                 t.join(&format!("{tag}-{ignoring}.err")),
             );
             assert!(r.wait_names(&["a"], LONG), "{tag}");
-            let (_, runsv) = runsv_children(r.pid())[0];
+            let (_, runsv) = runsv_children(r.proc())[0];
             let pidfile = dir.join("a/supervise/pid");
             let read_pid = || {
                 fs::read_to_string(&pidfile)
                     .ok()
                     .and_then(|s| s.trim().parse::<i32>().ok())
             };
-            assert!(wait_until(LONG, || read_pid().is_some()), "{tag}");
-            let svc = read_pid().unwrap();
             // The service is a child of runsv (not some other process that
             // reused the number), and has exec'd sleep.
+            let mut found = None;
             assert!(
-                wait_until(LONG, || ppid(svc) == Some(runsv)
-                    && cmdline(svc).first().is_some_and(|a| a == b"sleep")),
+                wait_until(LONG, || {
+                    found = Proc::supervised(&dir.join("a"), &runsv);
+                    found.is_some_and(|p| cmdline(p.pid()).first().is_some_and(|a| a == b"sleep"))
+                }),
                 "{tag}"
             );
+            let svc = found.unwrap();
             let int_quit = bit(libc::SIGINT) | bit(libc::SIGQUIT);
-            let runsv_ign = ignored(runsv) & int_quit == int_quit;
-            let svc_mask = ignored(svc);
+            let runsv_ign = ignored(runsv.pid()) & int_quit == int_quit;
+            let svc_mask = ignored(svc.pid());
             let o = testkit::run(
                 Command::new(sv_of(tag))
                     .arg("interrupt")
@@ -344,7 +346,7 @@ fn ignored_signals_reach_runsv_and_the_service_as_with_runit() {
             // A pid that takes INT goes at once; runsv restarts it a second
             // after its start at the earliest, with another pid.
             std::thread::sleep(Duration::from_millis(300));
-            let survived = testkit::alive(svc) && read_pid() == Some(svc);
+            let survived = svc.alive() && read_pid() == Some(svc.pid());
             table.push((ignoring, tag, runsv_ign, svc_mask, survived));
             drop(r);
         }
