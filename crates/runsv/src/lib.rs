@@ -8,11 +8,13 @@
 //! Beyond runit, opted into per service directory (`docs/runsv.md`):
 //! stop timeouts read by [`beyond`], [`readiness`] (`notification-fd`,
 //! `sd_notify`), [`tree`] (`kill-tree`), and [`history`] (starts and the
-//! last end of `run`, for overview tools).
+//! last end of `run`, for overview tools). Not opted into: [`leftover`],
+//! what a killed runsv left running is stopped before anything starts.
 #![deny(unsafe_code)]
 
 pub mod beyond;
 pub mod history;
+pub mod leftover;
 pub mod machine;
 pub mod readiness;
 pub mod runner;

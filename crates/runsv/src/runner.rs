@@ -78,6 +78,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let mut log_sv = pipe
         .as_ref()
         .map(|_| supervise::lock(&prefix, &supervise::LOG, true));
+    crate::leftover::stop(&prefix, log_sv.is_some());
     let mut r = Runner {
         ctx: Ctx {
             prefix,

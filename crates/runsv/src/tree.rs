@@ -227,7 +227,7 @@ fn remove_stale(base: &Path) {
 }
 
 /// `cgroup.kill` (Linux 5.14); before that, SIGKILL to each member.
-fn kill_cgroup(dir: &Path) {
+pub fn kill_cgroup(dir: &Path) {
     let killed = OpenOptions::new()
         .write(true)
         .open(dir.join("cgroup.kill"))

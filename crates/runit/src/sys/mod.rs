@@ -60,6 +60,30 @@ pub fn realtime() -> (i64, u32) {
     (ts.tv_sec, ts.tv_nsec as u32)
 }
 
+/// Time since boot, suspend included, as (seconds, nanoseconds): the
+/// clock `/proc/PID/stat` counts a process's start time on.
+pub fn boottime() -> (i64, u32) {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid, writable timespec; CLOCK_BOOTTIME exists
+    // since Linux 2.6.39.
+    unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
+    (ts.tv_sec, ts.tv_nsec as u32)
+}
+
+/// Clock ticks per second of `/proc` times (`sysconf(_SC_CLK_TCK)`).
+pub fn clock_ticks() -> u64 {
+    // SAFETY: sysconf takes no pointers.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as u64
+    } else {
+        100
+    }
+}
+
 /// One descriptor to wait on in [`poll`].
 pub use libc::pollfd as PollFd;
 
