@@ -44,9 +44,13 @@ const LOOK_EVERY: Duration = Duration::from_millis(10);
 /// Stops what a killed runsv left of the service (and of its log, with
 /// `log`). Called with `supervise/lock` held, before anything is started.
 pub fn stop(prefix: &str, log: bool) {
-    let grace = crate::beyond::millis(prefix, "timeout-kill")
-        .map(Duration::from_millis)
-        .unwrap_or(DEFAULT_GRACE);
+    // Read only when something was left, so its warning (if any) comes
+    // when it is used, as for a stop.
+    let grace = || {
+        crate::beyond::millis(prefix, "timeout-kill")
+            .map(Duration::from_millis)
+            .unwrap_or(DEFAULT_GRACE)
+    };
     // Both found before either is stopped: the logger may end on its own
     // as soon as the service is gone.
     let logger = if log {
@@ -58,11 +62,12 @@ pub fn stop(prefix: &str, log: bool) {
     if !(kill_tree && stop_cgroup(prefix, grace)) {
         if let Some(p) = left_running("supervise/status") {
             let group = kill_tree && p.pgrp == p.pid;
-            stop_process(prefix, "./run", p, group, Duration::ZERO, grace);
+            stop_process(prefix, "./run", p, group, Duration::ZERO, grace());
         }
     }
     if let Some(p) = logger {
-        stop_process(prefix, "log/./run", p, false, grace, grace);
+        let g = grace();
+        stop_process(prefix, "log/./run", p, false, g, g);
     }
 }
 
@@ -223,7 +228,7 @@ fn members(dir: &Path) -> Vec<i32> {
 
 /// Stops the processes of the cgroup the killed runsv made; false when
 /// there is none (no cgroup v2: the process group of `run` is stopped).
-fn stop_cgroup(prefix: &str, grace: Duration) -> bool {
+fn stop_cgroup(prefix: &str, grace: impl Fn() -> Duration) -> bool {
     let Some(dir) = named_cgroup() else {
         return false;
     };
@@ -250,6 +255,7 @@ fn stop_cgroup(prefix: &str, grace: Duration) -> bool {
                 let _ = sys::kill(p, sig);
             }
         }
+        let grace = grace();
         if !wait_for(grace, || members(&dir).is_empty()) {
             let ms = decimal(grace.as_millis() as u64);
             msg::warn(
