@@ -4,8 +4,8 @@
 //! warning, and its logger too, so one svlogd writes the log directory and
 //! no line is lost or written twice.
 //!
-//! Processes are signalled only while their start time (from /proc) is the
-//! one seen when runsv, started here, was their parent.
+//! Processes are signalled only as testkit's `Proc`: seen as the child of
+//! a runsv started here, and still the process with that start time.
 
 mod common;
 
@@ -13,40 +13,7 @@ use common::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use testkit::{bin, debian, service, wait_until, TempDir};
-
-/// A process as seen while we could prove it was ours: pid and start time.
-#[derive(Clone, Copy, Debug)]
-struct Known {
-    pid: i32,
-    start: u64,
-}
-
-fn stat_fields(pid: i32) -> Option<Vec<String>> {
-    let s = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &s[s.rfind(')')? + 2..];
-    Some(rest.split(' ').map(str::to_string).collect())
-}
-
-/// `pid`, if it is a live child of `parent`.
-fn child_of(pid: i32, parent: i32) -> Option<Known> {
-    let f = stat_fields(pid)?;
-    let live = f[0] != "Z" && f[0] != "X";
-    (live && f[1].parse() == Ok(parent)).then(|| Known {
-        pid,
-        start: f[19].parse().unwrap_or(0),
-    })
-}
-
-fn still_there(k: Known) -> bool {
-    stat_fields(k.pid).is_some_and(|f| f[0] != "Z" && f[19].parse() == Ok(k.start))
-}
-
-fn kill_known(k: Known) {
-    if still_there(k) {
-        let _ = runit::sys::kill(k.pid, libc::SIGKILL);
-    }
-}
+use testkit::{bin, debian, service, wait_until, Proc, TempDir};
 
 /// Numbered lines, each tagged with the writing shell's pid.
 const WRITER: &str = "exec 2>&1\ni=0\nwhile :; do i=$((i+1)); echo \"w$$ $i\"; sleep 0.01; done";
@@ -93,10 +60,10 @@ fn kill_runsv_and_restart(runsv: &Path, svlogd: &Path, t: &TempDir, tag: &str) -
     logged_service(&dir, svlogd);
     let mut first = Runsv::start(runsv, &dir);
     assert!(wait_until(LONG, || first.service_pid() > 0 && first.log_pid() > 0));
-    let rpid = first.pid();
+    let rproc = first.guard.as_ref().unwrap().proc();
     let mut old = None;
     assert!(wait_until(LONG, || {
-        old = child_of(first.service_pid(), rpid).zip(child_of(first.log_pid(), rpid));
+        old = Proc::supervised(&dir, &rproc).zip(Proc::supervised(&dir.join("log"), &rproc));
         old.is_some()
     }));
     let (old_svc, old_log) = old.unwrap();
@@ -106,32 +73,26 @@ fn kill_runsv_and_restart(runsv: &Path, svlogd: &Path, t: &TempDir, tag: &str) -
     first.wait_exit();
     first.guard = None;
     let second = Runsv::start(runsv, &dir);
-    let spid = second.pid();
+    let sproc = second.guard.as_ref().unwrap().proc();
     let mut new = None;
     assert!(
         wait_until(LONG, || {
-            new = child_of(second.service_pid(), spid).zip(child_of(second.log_pid(), spid));
+            new = Proc::supervised(&dir, &sproc).zip(Proc::supervised(&dir.join("log"), &sproc));
             new.is_some()
         }),
         "{tag}: the new runsv starts the service"
     );
     std::thread::sleep(Duration::from_millis(500));
     let (new_svc, new_log) = new.unwrap();
-    let service_copies = [old_svc, new_svc]
-        .iter()
-        .filter(|&&k| still_there(k))
-        .count();
-    let logger_copies = [old_log, new_log]
-        .iter()
-        .filter(|&&k| still_there(k))
-        .count();
+    let service_copies = [old_svc, new_svc].iter().filter(|k| k.alive()).count();
+    let logger_copies = [old_log, new_log].iter().filter(|k| k.alive()).count();
     // Orphans left (Debian's) are ours to end: we saw them as runsv's
     // children, and their start times still match.
-    kill_known(old_svc);
-    wait_until(LONG, || !still_there(old_svc));
+    old_svc.kill();
+    wait_until(LONG, || !old_svc.alive());
     // The old logger then reads its input to the end and exits.
-    wait_until(LONG, || !still_there(old_log));
-    kill_known(old_log);
+    wait_until(LONG, || !old_log.alive());
+    old_log.kill();
     let warnings = second.stderr();
     // Told to exit: the service stops, the logger writes the rest.
     let mut second = second;
@@ -145,8 +106,8 @@ fn kill_runsv_and_restart(runsv: &Path, svlogd: &Path, t: &TempDir, tag: &str) -
         lines_whole: runs.iter().all(|(_, whole, n)| *whole && *n > 0),
         writers: runs.len(),
         warnings: warnings
-            .replace(&format!("pid {}", old_svc.pid), "pid S")
-            .replace(&format!("pid {}", old_log.pid), "pid L"),
+            .replace(&format!("pid {}", old_svc.pid()), "pid S")
+            .replace(&format!("pid {}", old_log.pid()), "pid L"),
     }
 }
 
@@ -213,9 +174,9 @@ fn kill_tree_empties_the_killed_runsvs_cgroup_first() {
     first.wait_exit();
     first.guard = None;
     let second = Runsv::start(&bin("runsv"), &dir);
-    let spid = second.pid();
+    let sproc = second.guard.as_ref().unwrap().proc();
     // Until the new runsv writes its records they name the old run.
-    assert!(wait_until(LONG, || child_of(second.service_pid(), spid).is_some()));
+    assert!(wait_until(LONG, || Proc::supervised(&dir, &sproc).is_some()));
     // One copy: the new run's (in the new cgroup), none of the old.
     assert!(wait_until(LONG, || sleeps("99941").len() == 1));
     std::thread::sleep(Duration::from_millis(300));
