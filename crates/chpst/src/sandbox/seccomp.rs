@@ -64,20 +64,26 @@ fn members(group: &[u8]) -> Option<core::str::SplitAsciiWhitespace<'static>> {
 
 /// Adds (or removes) a call or `@group` (recursively) to `set`.
 fn resolve(set: &mut CallSet, item: &[u8], add: bool) -> Result<(), Complaint> {
+    let put = |set: &mut CallSet, nr: u16| {
+        if add {
+            set.add(nr)
+        } else {
+            set.remove(nr)
+        }
+    };
     if item.starts_with(b"@") {
         let members =
             members(item).ok_or_else(|| complaint(&[b"unknown system call group: ", item]))?;
         for m in members {
-            resolve(set, m.as_bytes(), add)?;
+            match m.parse() {
+                Ok(nr) => put(set, nr),
+                Err(_) => resolve(set, m.as_bytes(), add)?,
+            }
         }
         return Ok(());
     }
     let nr = number(item).ok_or_else(|| complaint(&[b"unknown system call: ", item]))?;
-    if add {
-        set.add(nr);
-    } else {
-        set.remove(nr);
-    }
+    put(set, nr);
     Ok(())
 }
 

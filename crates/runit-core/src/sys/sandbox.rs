@@ -187,6 +187,52 @@ pub fn file_type(path: &CStr) -> Result<u32, Errno> {
     Ok(u32::from(st.stx_mode) & libc::S_IFMT)
 }
 
+/// A device node's type and mode, device number and owner, as statx(2)
+/// reports them: `(mode, rdev, uid, gid)`.
+pub fn device_node(path: &CStr) -> Result<(u32, u64, u32, u32), Errno> {
+    // SAFETY: a zeroed statx is a valid out-parameter.
+    let mut st: libc::statx = unsafe { core::mem::zeroed() };
+    let mask = libc::STATX_TYPE | libc::STATX_MODE | libc::STATX_UID | libc::STATX_GID;
+    // SAFETY: path is NUL-terminated; st is writable.
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_statx,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            0,
+            mask,
+            &mut st as *mut libc::statx,
+        )
+    })?;
+    let rdev = libc::makedev(st.stx_rdev_major, st.stx_rdev_minor);
+    Ok((u32::from(st.stx_mode), rdev, st.stx_uid, st.stx_gid))
+}
+
+/// mknodat(2), then fchownat(2) of the new node (no link is followed).
+pub fn mknod_at(
+    dir: i32,
+    name: &CStr,
+    mode: u32,
+    rdev: u64,
+    uid: u32,
+    gid: u32,
+) -> Result<(), Errno> {
+    // SAFETY: name is NUL-terminated.
+    cvt(unsafe { libc::syscall(libc::SYS_mknodat, dir, name.as_ptr(), mode, rdev) })?;
+    // SAFETY: as above.
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_fchownat,
+            dir,
+            name.as_ptr(),
+            uid,
+            gid,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    })
+    .map(drop)
+}
+
 /// Whether `path` is the root of a mount (statx's STATX_ATTR_MOUNT_ROOT).
 pub fn is_mount_root(path: &CStr) -> Result<bool, Errno> {
     const STATX_ATTR_MOUNT_ROOT: u64 = 0x2000;
