@@ -66,4 +66,6 @@ for k in "${knobs[@]}"; do
     wrappers+=("${k//=/:}=$work/chpst -S $k $TRUE") # NAME=COMMAND: no = in NAME
 done
 taskset -c "$CPU" python3 bench/exec-overhead.py "$KNOB_RUNS" "$work/chpst $TRUE" \
-    "${wrappers[@]}" | awk 'NR == 1 || $2 == "wall"' | cut -c1-60
+    "${wrappers[@]}" |
+    awk '$2 == "wall" && $1 != "baseline" {printf "%-45s %8.1f us\n", $1, $4}'
+echo "(wall time; differences within about 50 us are noise)"
