@@ -275,11 +275,12 @@ impl Service {
         }
         // Its output must not mix with sv's report: stdout goes nowhere.
         let devnull = File::options().write(true).open("/dev/null");
-        // Rust's runtime ignores SIGPIPE; every other disposition sv was
-        // started with reaches ./check, as with runit's sv.
+        // SIGIO is sv's own (while it waits), and Rust's runtime ignores
+        // SIGPIPE; every other disposition sv was started with reaches
+        // ./check, as with runit's sv.
         let mut spawn = sys::Spawn::new("./check")
             .dir(&self.dir)
-            .reset_signals(&[libc::SIGPIPE]);
+            .reset_signals(&[libc::SIGIO, libc::SIGPIPE]);
         if let Ok(f) = &devnull {
             spawn = spawn.fd(sys::raw(f), 1);
         }

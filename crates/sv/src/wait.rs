@@ -1,20 +1,19 @@
 //! Waiting for commands to take effect, on the change itself.
 //!
 //! runit's sv re-reads every status every 420 ms. We sleep in poll(2) on
-//! an inotify watch of each `supervise/` directory (runsv replaces
-//! `status` by rename: IN_MOVED_TO; or rewrites it: IN_CLOSE_WRITE) and on
-//! a write descriptor of each `supervise/ok` FIFO, which reports POLLERR
-//! the moment runsv exits. Every wake-up re-reads the records and applies
-//! the conditions of [`crate::cond`]. Without inotify we fall back to
-//! polling the records every few milliseconds.
+//! a self-pipe fed by SIGIO, which dnotify raises whenever an entry of a
+//! watched `supervise/` directory is created, written, renamed or removed
+//! (runsv replaces `status` and `ready` by rename), and on a write
+//! descriptor of each `supervise/ok` FIFO, which reports POLLERR the
+//! moment runsv exits. Every wake-up re-reads the records and applies the
+//! conditions of [`crate::cond`]. Where a directory cannot be watched we
+//! fall back to re-reading its records every few milliseconds.
 //!
-//! Closing an inotify instance that had watches waits for the kernel to
-//! retire them (an SRCU grace period, some 8-20 ms), which would be added
-//! to every `sv -w`, and sv forks nothing to hide it (a child only for
-//! `./check`, as runit's sv). So most waits never make one: the first
-//! looks are a few plain re-reads (most commands take effect within
-//! milliseconds), and a run waiting out [`cond::SETTLE`] needs no watch at
-//! all (its watch is removed then, so it is retired by the time sv exits).
+//! dnotify rather than inotify: closing an inotify instance that had
+//! watches waits for the kernel to retire them (an SRCU grace period, 8-20
+//! ms), which would be added to every `sv -w` unless a child were forked
+//! to close it; sv forks only to run `./check`, as runit's. A run waiting
+//! out [`cond::SETTLE`] needs no watch: its directory is let go.
 //!
 //! Beyond runit: for a service that declares readiness, being up also
 //! needs runsv's `supervise/ready` stamp for the current run (its
@@ -27,33 +26,16 @@ use crate::exitcode::{Outcome, Tally};
 use crate::service::{Problem, Service};
 use crate::Out;
 use runit::status::{RunState, Status, STATUS_LEN};
-use runit::sys::{self, Inotify};
+use runit::sys::{self, DirNotify, SelfPipe};
 use runit::tai64n::Tai64n;
 use std::fs::File;
 use std::time::{Duration, Instant};
 
 /// How often records are re-read when a directory cannot be watched.
 const POLL_FALLBACK: Duration = Duration::from_millis(10);
-/// The plain sleeps between the first looks, before any watch is made:
-/// 16 ms in all, in which most commands take effect.
-const FIRST_LOOKS: [Duration; 5] = [
-    Duration::from_millis(1),
-    Duration::from_millis(1),
-    Duration::from_millis(2),
-    Duration::from_millis(4),
-    Duration::from_millis(8),
-];
 /// First and longest delay before a failing `./check` runs again.
 const CHECK_RETRY_MIN: Duration = Duration::from_millis(10);
 const CHECK_RETRY_MAX: Duration = Duration::from_millis(250);
-
-/// The files in `supervise/` whose replacement we wait for: the record,
-/// and runsv's readiness stamp (beyond runit).
-const STATUS_NAME: &[u8] = b"status";
-const READY_NAME: &[u8] = b"ready";
-
-const WATCH_MASK: u32 =
-    sys::IN_MOVED_TO | sys::IN_CLOSE_WRITE | sys::IN_DELETE_SELF | sys::IN_MOVE_SELF;
 
 /// A service whose command has been sent and not yet taken effect.
 pub struct Pending {
@@ -61,7 +43,8 @@ pub struct Pending {
     before: Status,
     last: [u8; STATUS_LEN],
     ok_fd: Option<File>,
-    wd: Option<i32>,
+    /// The watch on its `supervise/`, while one is needed.
+    watch: Option<DirNotify>,
     next_check: Option<Instant>,
     check_delay: Duration,
     /// The service says when it is ready: being up also needs that.
@@ -85,7 +68,7 @@ impl Pending {
             before: Status::decode(&before).unwrap_or_default(),
             last: before,
             ok_fd,
-            wd: None,
+            watch: None,
             next_check: None,
             check_delay: CHECK_RETRY_MIN,
             settle: None,
@@ -220,15 +203,15 @@ pub fn wait_all(
     tally: &mut Tally,
     out: &mut Out,
 ) {
-    // Made when sv first has to sleep: most `ok:` need no waiting.
-    let mut ino: Option<Option<Inotify>> = None;
+    // Made when sv first has to sleep: most `ok:` need no waiting. SIGIO
+    // is caught before any directory is watched (by default it kills).
+    let mut sigio: Option<Option<SelfPipe>> = None;
     // Lines are printed in command-line order: a settled service waits
     // for those named before it, so the report does not depend on which
     // change the kernel reported first.
     let mut results: Vec<Option<(String, Outcome)>> = vec![None; pending.len()];
     let mut index: Vec<usize> = (0..pending.len()).collect();
     let mut printed = 0;
-    let mut first_looks = 0;
     loop {
         let mut k = 0;
         pending.retain_mut(|p| {
@@ -262,128 +245,68 @@ pub fn wait_all(
         if pending.is_empty() {
             break;
         }
-        if pending.iter().all(|p| p.settling_until.is_some()) {
-            sleep_plain(&mut pending, deadline, None);
-        } else if ino.is_none() && first_looks < FIRST_LOOKS.len() {
-            sleep_plain(&mut pending, deadline, Some(FIRST_LOOKS[first_looks]));
-            first_looks += 1;
-        } else {
-            let i = ino.get_or_insert_with(|| Inotify::new().ok());
-            sleep_until_relevant(&mut pending, i.as_ref(), deadline);
-        }
+        let pipe = sigio.get_or_insert_with(|| SelfPipe::install(&[libc::SIGIO]).ok());
+        sleep_until_relevant(&mut pending, pipe.as_ref(), deadline);
     }
 }
 
-/// Sleeps without watching anything: at most `cap`, until the deadline, a
-/// `./check` retry or the end of a settle time, or until a runsv goes away.
-fn sleep_plain(pending: &mut [Pending], deadline: Option<Instant>, cap: Option<Duration>) {
+/// Sleeps until something may have changed for a pending service: an
+/// entry of its `supervise/` changed, its runsv went away, a `./check`
+/// retry or the end of a settle time is due, the deadline passed, or (for
+/// an unwatched directory) the fallback interval elapsed.
+fn sleep_until_relevant(
+    pending: &mut [Pending],
+    sigio: Option<&SelfPipe>,
+    deadline: Option<Instant>,
+) {
     let now = Instant::now();
     let mut sleep = deadline.map(|d| d.saturating_duration_since(now));
-    let times = pending
-        .iter()
-        .flat_map(|p| [p.next_check, p.settling_until]);
-    for d in times
-        .flatten()
-        .map(|t| t.saturating_duration_since(now))
-        .chain(cap)
-    {
-        sleep = Some(sleep.map_or(d, |s| s.min(d)));
+    let mut shorten = |d: Duration| sleep = Some(sleep.map_or(d, |s| s.min(d)));
+    let mut watched_now = false;
+    for p in pending.iter_mut() {
+        if let Some(t) = p.next_check {
+            shorten(t.saturating_duration_since(now));
+        }
+        if let Some(until) = p.settling_until {
+            // Nothing to watch while a run lasts out its settle time.
+            p.watch = None;
+            shorten(until.saturating_duration_since(now));
+            continue;
+        }
+        if p.watch.is_none() && sigio.is_some() {
+            p.watch = DirNotify::new(&p.svc.supervise_dir()).ok();
+            watched_now |= p.watch.is_some();
+        }
+        if p.watch.is_none() {
+            shorten(POLL_FALLBACK);
+        }
     }
-    let mut fds: Vec<_> = pending
-        .iter()
-        .map(|p| sys::pollfd(p.ok_fd.as_ref().map_or(-1, sys::raw), 0))
-        .collect();
+    if watched_now {
+        // A change between the last read and the new watch would never
+        // be reported: read again before sleeping.
+        return;
+    }
+    let mut fds = Vec::with_capacity(pending.len() + 1);
+    for p in pending.iter() {
+        // events 0: POLLERR (no reader left, runsv gone) is always reported.
+        let fd = p.ok_fd.as_ref().map_or(-1, sys::raw);
+        fds.push(sys::pollfd(fd, 0));
+    }
+    if let Some(pipe) = sigio {
+        fds.push(sys::pollfd(pipe.fd(), sys::POLLIN));
+    }
     if sys::poll(&mut fds, poll_ms(sleep)).is_err() {
+        // Should not happen; do not spin.
         std::thread::sleep(POLL_FALLBACK);
     }
     for (p, f) in pending.iter_mut().zip(&fds) {
         if f.revents & (sys::POLLERR | sys::POLLHUP) != 0 {
+            // Re-opened on the next look, at a runsv that may be new.
             p.ok_fd = None;
         }
     }
-}
-
-/// Sleeps until something may have changed for a pending service: its
-/// `status` was replaced, its runsv went away, a `./check` retry is due,
-/// the deadline passed, or (for an unwatched directory) the fallback
-/// interval elapsed. Other events in `supervise/` (our own opening of
-/// `ok`, runsv writing `status.new`, `stat`, `pid`) do not wake us.
-fn sleep_until_relevant(pending: &mut [Pending], ino: Option<&Inotify>, deadline: Option<Instant>) {
-    loop {
-        let now = Instant::now();
-        let mut sleep = deadline.map(|d| d.saturating_duration_since(now));
-        let mut shorten = |d: Duration| sleep = Some(sleep.map_or(d, |s| s.min(d)));
-        let mut watched_now = false;
-        for p in pending.iter_mut() {
-            if let Some(until) = p.settling_until {
-                // Nothing to watch while a run lasts out its settle time;
-                // removed now, the watch is retired before sv exits.
-                if let (Some(i), Some(wd)) = (ino, p.wd.take()) {
-                    let _ = i.rm_watch(wd);
-                }
-                shorten(until.saturating_duration_since(now));
-                continue;
-            }
-            if p.wd.is_none() {
-                p.wd = ino.and_then(|i| i.add_watch(&p.svc.supervise_dir(), WATCH_MASK).ok());
-                watched_now |= p.wd.is_some();
-            }
-            if p.wd.is_none() {
-                shorten(POLL_FALLBACK);
-            }
-            if let Some(t) = p.next_check {
-                shorten(t.saturating_duration_since(now));
-            }
-        }
-
-        if watched_now {
-            // A change between the last read and the new watch would
-            // never be reported: read again before sleeping.
-            return;
-        }
-        let mut fds = Vec::with_capacity(pending.len() + 1);
-        if let Some(i) = ino {
-            fds.push(sys::pollfd(i.fd(), sys::POLLIN));
-        }
-        let first_ok = fds.len();
-        for p in pending.iter() {
-            // events 0: POLLERR (no reader left, runsv gone) is always reported.
-            let fd = p.ok_fd.as_ref().map_or(-1, sys::raw);
-            fds.push(sys::pollfd(fd, 0));
-        }
-        match sys::poll(&mut fds, poll_ms(sleep)) {
-            Ok(0) => return,
-            Ok(_) => {}
-            Err(_) => {
-                // Should not happen; do not spin.
-                std::thread::sleep(POLL_FALLBACK);
-                return;
-            }
-        }
-        let mut relevant = false;
-        for (p, f) in pending.iter_mut().zip(&fds[first_ok..]) {
-            if f.revents & (sys::POLLERR | sys::POLLHUP) != 0 {
-                // Re-opened on the next look, at a runsv that may be new.
-                p.ok_fd = None;
-                relevant = true;
-            }
-        }
-        if let Some(i) = ino {
-            for ev in i.drain().unwrap_or_default() {
-                if ev.mask & (sys::IN_IGNORED | sys::IN_DELETE_SELF | sys::IN_MOVE_SELF) != 0 {
-                    for p in pending.iter_mut().filter(|p| p.wd == Some(ev.wd)) {
-                        p.wd = None;
-                    }
-                    relevant = true;
-                }
-                relevant |= ev.mask & sys::IN_Q_OVERFLOW != 0
-                    || ev.name == STATUS_NAME
-                    || ev.name == READY_NAME;
-            }
-        }
-        if relevant {
-            return;
-        }
+    if let Some(pipe) = sigio {
+        pipe.drain();
     }
 }
 

@@ -612,6 +612,7 @@ fn crash_loops_are_not_reported_started() {
             // start; past that, the time shown is sv's own.
             std::thread::sleep(std::time::Duration::from_millis(1100));
             step("-w 2 up", &["-w", "2", "up", name], true);
+            std::thread::sleep(std::time::Duration::from_millis(1100));
             step("restart", &["-w", "2", "restart", name], true);
             step("down", &["-w", "5", "down", name], false);
             drop(runsv);

@@ -4,6 +4,7 @@
 #![allow(unsafe_code)]
 
 mod dgram;
+mod dnotify;
 mod fdmove;
 mod fs;
 mod heap;
@@ -18,6 +19,7 @@ mod term;
 mod writeback;
 
 pub use dgram::*;
+pub use dnotify::*;
 pub use fdmove::*;
 pub use fs::*;
 pub use heap::*;
