@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use testkit::{service, wait_until, TempDir};
 
 /// Timing margin for a loaded test machine (the promise is ~10 ms on an
-/// idle one: the readiness file wakes sv through inotify).
+/// idle one: the readiness file wakes sv through dnotify).
 const SLACK: Duration = Duration::from_millis(2500);
 const READY_AFTER: Duration = Duration::from_millis(1500);
 
