@@ -17,7 +17,8 @@ pub fn parse_number(text: &str) -> Option<u64> {
 /// Reads `./NAME` as a decimal number. `None` when the file is absent;
 /// a warning and `None` when it cannot be read or is not a number.
 pub fn number(prefix: &str, name: &str) -> Option<u64> {
-    let text = match std::fs::read_to_string(name) {
+    // Bounded, from a regular file only: nothing here may block runsv.
+    let text = match runit::secure::read_bounded_string(std::path::Path::new(name), 64) {
         Ok(t) => t,
         Err(e) if e.kind() == ErrorKind::NotFound => return None,
         Err(e) => {

@@ -474,6 +474,36 @@ fn sv_escape_bytes(s: &Suite, t: &TempDir) -> Outcome {
     }
 }
 
+fn sv_check_in_writable_service(s: &Suite, t: &TempDir) -> Outcome {
+    let svc = service(&t.join("svc"), SLEEP_RUN);
+    let public = nobody_dir(&t.join("pub"));
+    chmod(&public, 0o777);
+    let proof = public.join("uid");
+    let err = t.join("err");
+    let mut g = start_runsv(s, &svc, "022", &err);
+    if !wait_running(&mut g, &svc.join("supervise")) {
+        return kept_out(refusal(&err));
+    }
+    // The service directory becomes writable by anyone after runsv started.
+    chmod(&svc, 0o777);
+    let plant = format!(
+        "printf '#!/bin/sh\nid -u > {}\n' > check && chmod 755 check",
+        proof.display()
+    );
+    let o = as_nobody(&svc, &plant);
+    assert!(o.status.success(), "{}", testkit::stderr(&o));
+    let o = as_root(
+        t.path(),
+        &format!("{} -w 5 check {}", s.bin("sv").display(), svc.display()),
+    );
+    stop(g);
+    if read(&proof).trim() == "0" {
+        way_in("nobody's ./check ran as root")
+    } else {
+        kept_out(format!("`{}`", first_line(&testkit::stderr(&o))))
+    }
+}
+
 // --------------------------------------------------------------- svlogd
 
 /// Root's svlogd on `log`, fed `input`, run to its end; stderr back.
@@ -821,6 +851,10 @@ pub fn attacks() -> Vec<Attack> {
         Attack {
             name: "2. root's `sv status` shows a status text with ESC sequences",
             run: sv_escape_bytes,
+        },
+        Attack {
+            name: "6. root's `sv -w 5 check` in a service directory anyone can write (nobody writes `./check`)",
+            run: sv_check_in_writable_service,
         },
         Attack {
             name: "3. svlogd at umask 000 with a processor: nobody writes `state`",

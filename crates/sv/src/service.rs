@@ -273,6 +273,16 @@ impl Service {
                 return true;
             }
         }
+        // Another user who can write the directory wrote this ./check.
+        if let Err(e) = secure::check_dir(&self.dir) {
+            if let Some(why) = secure::refused(&e) {
+                eprint_line(&format!(
+                    "warning: unable to run {}/{CHECK}: {why}",
+                    self.name
+                ));
+                return false;
+            }
+        }
         // Its output must not mix with sv's report: stdout goes nowhere.
         let devnull = File::options().write(true).open("/dev/null");
         // SIGIO is sv's own (while it waits), and Rust's runtime ignores
