@@ -13,7 +13,8 @@
 //! a millisecond of each; sv must not take that millisecond for a start.
 //! A run counts as started once it has been up [`SETTLE`] (by the record's
 //! time stamp, which runsv sets when it starts `run`), unless the service
-//! declares readiness, which says so itself.
+//! declares readiness, which says so itself. A service already failing to
+//! start (see [`settle_needed`]) must show a run of [`FAILED_START`].
 
 use runit::status::{RunState, Status};
 use runit::tai64n::Tai64n;
@@ -24,11 +25,28 @@ use std::time::Duration;
 /// file) takes to exit, and far below runit's 420 ms poll.
 pub const SETTLE: Duration = Duration::from_millis(100);
 
+/// runsv's own measure of a failed start: a run that ends within a
+/// second of its start is started again only a second after that start.
+pub const FAILED_START: Duration = Duration::from_secs(1);
+
+/// How long a run must last to count as started, for a service whose
+/// record read `before` just before the command. runsv wanting the
+/// service up while nothing runs means it is holding back a restart: the
+/// last run ended within a second of its start. Such a service is failing
+/// to start, and the next run must last what runsv itself counts.
+pub fn settle_needed(before: &Status) -> Duration {
+    if before.pid == 0 && before.wants_up() && before.state == RunState::Down {
+        FAILED_START
+    } else {
+        SETTLE
+    }
+}
+
 /// How much longer a run that started at `since` must stay up before it
-/// counts as started, at `now`. A start stamped in the future (the clock
+/// has lasted `need`, at `now`. A start stamped in the future (the clock
 /// went back) counts as just now.
-pub fn settle_left(since: Tai64n, now: Tai64n) -> Duration {
-    SETTLE.saturating_sub(since.duration_until(&now))
+pub fn settle_left(since: Tai64n, now: Tai64n, need: Duration) -> Duration {
+    need.saturating_sub(since.duration_until(&now))
 }
 
 /// The outcome of evaluating the conditions on one record.
@@ -233,13 +251,29 @@ mod tests {
                 (n % 1_000_000_000) as u32,
             )
         };
-        assert_eq!(settle_left(t, t), SETTLE);
+        assert_eq!(settle_left(t, t, SETTLE), SETTLE);
         assert_eq!(
-            settle_left(t, later(30)),
+            settle_left(t, later(30), SETTLE),
             SETTLE - Duration::from_millis(30)
         );
-        assert_eq!(settle_left(t, later(700)), Duration::ZERO);
-        assert_eq!(settle_left(later(5_000), t), SETTLE);
+        assert_eq!(settle_left(t, later(700), SETTLE), Duration::ZERO);
+        assert_eq!(
+            settle_left(t, later(700), FAILED_START),
+            Duration::from_millis(300)
+        );
+        assert_eq!(settle_left(later(5_000), t, SETTLE), SETTLE);
+    }
+
+    #[test]
+    fn a_service_held_down_by_runsv_needs_a_second() {
+        // Wanted up, nothing runs: runsv is holding back a restart.
+        assert_eq!(settle_needed(&st(0, b'u', DOWN)), FAILED_START);
+        assert_eq!(settle_needed(&st(0, b'd', DOWN)), SETTLE);
+        assert_eq!(settle_needed(&st(8, b'u', RUN)), SETTLE);
+        // finish runs: the run ended, not necessarily early.
+        assert_eq!(settle_needed(&st(9, b'u', RunState::Finish)), SETTLE);
+        // `check` has no record from before the command.
+        assert_eq!(settle_needed(&Status::default()), SETTLE);
     }
 
     #[test]

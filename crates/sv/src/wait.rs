@@ -51,7 +51,11 @@ pub struct Pending {
     readiness: bool,
     /// The pid seen up but not yet ready; if it goes, that is `fail:`.
     unready_pid: Option<u32>,
-    /// The run seen up and when it will have lasted [`cond::SETTLE`].
+    /// How long a run must last to count as started.
+    need: Duration,
+    /// The pid last seen running, to notice a run that ends on its own.
+    seen_up: Option<u32>,
+    /// The run seen up and when it will have lasted `need`.
     settle: Option<(u32, Tai64n, Instant)>,
     /// Set while the last look found only the settle time missing.
     settling_until: Option<Instant>,
@@ -60,13 +64,16 @@ pub struct Pending {
 impl Pending {
     /// `before` is the record read just before the command was sent;
     /// `ok_fd` the descriptor from [`Service::probe`], if already opened.
-    pub fn new(svc: Service, before: [u8; STATUS_LEN], ok_fd: Option<File>) -> Pending {
+    pub fn new(svc: Service, raw: [u8; STATUS_LEN], ok_fd: Option<File>) -> Pending {
+        let before = Status::decode(&raw).unwrap_or_default();
         Pending {
+            need: cond::settle_needed(&before),
+            seen_up: None,
             readiness: svc.declares_readiness(),
             unready_pid: None,
             svc,
-            before: Status::decode(&before).unwrap_or_default(),
-            last: before,
+            before,
+            last: raw,
             ok_fd,
             watch: None,
             next_check: None,
@@ -85,15 +92,17 @@ impl Pending {
                 // Timed by the monotonic clock once seen: a wall clock
                 // that jumps cannot shorten or stretch the wait.
                 if now >= until {
-                    return true;
+                    // The record lags when runsv is slow to reap: a run
+                    // that has exited is no start, whatever it says.
+                    return process_runs(cur.pid);
                 }
                 self.settling_until = Some(until);
                 return false;
             }
         }
-        let left = cond::settle_left(cur.since, Tai64n::now());
+        let left = cond::settle_left(cur.since, Tai64n::now(), self.need);
         if left.is_zero() {
-            return true;
+            return process_runs(cur.pid);
         }
         let until = now + left;
         self.settle = Some((cur.pid, cur.since, until));
@@ -126,6 +135,7 @@ impl Pending {
         self.last = raw;
         self.settling_until = None;
         let cur = Status::decode(&raw).unwrap_or_default();
+        self.note_end(ctl.conditions(), &cur);
         if self.readiness && self.died_unready(ctl.conditions(), &cur) {
             let line = format!("fail: {}\n", self.svc.line(&raw, Tai64n::now()));
             return Some((line, Outcome::Fail));
@@ -161,6 +171,20 @@ impl Pending {
 }
 
 impl Pending {
+    /// A run seen up that ended without being told to (not the one `term`
+    /// or `restart` stops) makes this a service failing to start: the
+    /// next run must last [`cond::FAILED_START`].
+    fn note_end(&mut self, conds: &[u8], cur: &Status) {
+        let up_now = cur.pid != 0 && cur.state == RunState::Run;
+        if let Some(pid) = self.seen_up {
+            let asked = (conds.contains(&b't') || conds.contains(&b'k')) && pid == self.before.pid;
+            if (cur.pid != pid || !up_now) && !asked {
+                self.need = cond::FAILED_START;
+            }
+        }
+        self.seen_up = up_now.then_some(cur.pid);
+    }
+
     /// A service that declares readiness stopped before it was ready: the
     /// run we saw up but unready has gone, or (for `up` and `check`, where
     /// no stop is part of the command) one started and ended since the
@@ -180,6 +204,19 @@ impl Pending {
             && !up_now
             && cur.since > self.before.since
     }
+}
+
+/// Whether `pid` is a live process (not a zombie); true when /proc cannot
+/// tell.
+fn process_runs(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read(format!("/proc/{pid}/stat")) else {
+        return !std::path::Path::new("/proc/self/stat").exists();
+    };
+    let state = stat
+        .iter()
+        .rposition(|&b| b == b')')
+        .and_then(|i| stat.get(i + 2));
+    !matches!(state, Some(b'Z' | b'X'))
 }
 
 /// Milliseconds for poll(2), rounded up; -1 waits forever.

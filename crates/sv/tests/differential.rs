@@ -574,8 +574,9 @@ struct Row {
 /// run lives; ours sees every change, so it needs the run to have lasted
 /// (docs/sv.md). Each sv drives `start`, `-w 2 up` (from down) and
 /// `restart` against our runsv on a run that exits at once, one that exits
-/// after 300 ms and a healthy one; the table is printed, and what ours
-/// must do is asserted (timings are shown, never asserted).
+/// after 300 ms and a healthy one, and `-w 2 up` again on the crashing
+/// ones while they loop; the table is printed, and what ours must do is
+/// asserted (timings are shown, never asserted).
 #[test]
 fn crash_loops_are_not_reported_started() {
     let services: [(&str, &str); 3] = [
@@ -615,13 +616,25 @@ fn crash_loops_are_not_reported_started() {
             std::thread::sleep(std::time::Duration::from_millis(1100));
             step("restart", &["-w", "2", "restart", name], true);
             step("down", &["-w", "5", "down", name], false);
+            if name != "healthy" {
+                // Already crash-looping: wanted up and held down by runsv
+                // after a run ended, when `up` is asked for again.
+                std::thread::sleep(std::time::Duration::from_millis(1100));
+                step("up", &["up", name], false);
+                assert!(wait_until(LONG, || {
+                    let s = status(&dir);
+                    s.pid == 0 && s.wants_up() && s.state == RunState::Down
+                }));
+                step("up, looping", &["-w", "2", "up", name], true);
+                step("down", &["-w", "5", "down", name], false);
+            }
             drop(runsv);
         }
     }
-    eprintln!("sv       service        command   answer   exit  took");
+    eprintln!("sv       service        command      answer   exit  took");
     for r in &rows {
         eprintln!(
-            "{:8} {:14} {:9} {:8} {:4}  {} ms",
+            "{:8} {:14} {:12} {:8} {:4}  {} ms",
             r.sv,
             r.service,
             r.command,
@@ -631,9 +644,12 @@ fn crash_loops_are_not_reported_started() {
         );
     }
     for r in rows.iter().filter(|r| r.sv == "ours") {
-        let want = match r.service {
-            "crash-at-once" => ("timeout", 1),
-            "healthy" => ("ok", 0),
+        let want = match (r.service, r.command) {
+            ("crash-at-once", _) => ("timeout", 1),
+            ("healthy", _) => ("ok", 0),
+            // Failing to start already: a run must last a second, as
+            // runsv counts it.
+            (_, "up, looping") => ("timeout", 1),
             // Up for 300 ms, longer than the settle time: started, as far
             // as anyone can tell when sv answers (and Debian's sv, polling,
             // says the same whenever it happens to look while it runs).
