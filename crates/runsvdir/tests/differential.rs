@@ -371,3 +371,69 @@ fn ignored_signals_reach_runsv_and_the_service_as_with_runit() {
         (false, 0, false)
     );
 }
+
+/// A runsv killed with SIGKILL under runsvdir (the OOM killer): runsvdir
+/// starts a new one (Debian's within its 5 s rescan, ours at once).
+/// Debian's new runsv starts a second copy of the service beside the
+/// orphaned first; ours stops the orphan first (docs/runsv.md), so one
+/// copy runs.
+#[test]
+fn a_runsv_killed_under_runsvdir_leaves_one_copy() {
+    let t = TempDir::new("rsd-diff-killed");
+    let mut table = Vec::new();
+    for (tag, which) in BOTH {
+        let dir = t.join(&format!("{tag}/sv"));
+        sleeper(&dir.join("a"));
+        age(&dir);
+        let mut r = start(
+            which,
+            &[dir.to_str().unwrap()],
+            t.join(&format!("{tag}.err")),
+        );
+        assert!(r.wait_names(&["a"], LONG), "{tag}");
+        let (_, first) = runsv_children(r.proc())[0];
+        let mut old = None;
+        assert!(wait_until(LONG, || {
+            old = Proc::supervised(&dir.join("a"), &first);
+            old.is_some()
+        }));
+        let old = old.unwrap();
+        r.remember();
+        assert!(first.kill(), "{tag}");
+        // runsvdir starts another runsv, which starts the service.
+        let mut second = None;
+        let mut new = None;
+        assert!(
+            wait_until(RUNIT_WAIT, || {
+                second = runsv_children(r.proc())
+                    .into_iter()
+                    .map(|(_, p)| p)
+                    .find(|&p| p != first);
+                new = second.and_then(|s| Proc::supervised(&dir.join("a"), &s));
+                new.is_some()
+            }),
+            "{tag}"
+        );
+        r.remember();
+        std::thread::sleep(Duration::from_millis(300));
+        let copies = [old, new.unwrap()].iter().filter(|p| p.alive()).count();
+        table.push((tag, copies, r.stderr()));
+        // The orphan Debian's runsv left: seen as its runsv's child.
+        old.kill();
+        drop(r);
+    }
+    for (tag, copies, err) in &table {
+        eprintln!("{tag:6}  copies of the service running: {copies}");
+        eprint!("{err}");
+    }
+    assert_eq!(table[0].1, 2, "Debian's runsv starts a second copy");
+    assert_eq!(table[1].1, 1);
+    assert!(
+        table[1].2.contains("runsv a: warning: ./run (pid ")
+            && table[1]
+                .2
+                .contains(") left running by a killed runsv: stopping it\n"),
+        "{}",
+        table[1].2
+    );
+}
