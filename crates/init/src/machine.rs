@@ -330,7 +330,10 @@ impl Machine {
                 out.push(Action::ReopenConsole);
                 self.status = Some(status);
                 let crashed = report(Child::Stage2, status, out);
-                if crashed || status == Status::Exited(111) {
+                // A machine's runit restarts a crashed stage 2 (runit 2.3
+                // does too); a container's ends with it, as with any other
+                // end of stage 2, so that the runtime sees 128 + signal.
+                if (crashed && !self.container) || status == Status::Exited(111) {
                     out.push(say(Kind::Warning, "killing all processes in stage 2..."));
                     out.push(Action::Kill {
                         pid: -pid,
@@ -342,6 +345,7 @@ impl Machine {
                 } else {
                     out.push(say(Kind::Info, format!("leave stage: {STAGE2}")));
                     self.reason = Reason::Ended;
+                    leftovers_of_stage2(pid, out);
                     self.start(Child::Stage3, out);
                 }
             }
@@ -350,6 +354,7 @@ impl Machine {
                 self.status = Some(status);
                 self.deadline = None;
                 out.push(say(Kind::Info, format!("leave stage: {STAGE2}")));
+                leftovers_of_stage2(pid, out);
                 self.start(Child::Stage3, out);
             }
             Phase::Three { pid: Some(p) } if p == pid => {
@@ -418,6 +423,18 @@ impl Machine {
             _ => {}
         }
     }
+}
+
+/// Stage 2 has ended: what it left in its process group (a runsvdir it
+/// started in the background before exec'ing a job) gets SIGTERM before
+/// stage 3, so no runsvdir starts services again while stage 3 stops them.
+/// runsvdir exits on SIGTERM and leaves its runsv alone; `runsvdir -P`
+/// puts each runsv in a session of its own, out of reach of this signal.
+fn leftovers_of_stage2(pid: i32, out: &mut Vec<Action>) {
+    out.push(Action::Kill {
+        pid: -pid,
+        sig: libc::SIGTERM,
+    });
 }
 
 /// Warns about a stage that crashed or failed; true when it crashed.
@@ -632,6 +649,65 @@ mod tests {
         );
         let a = m.handle(Event::Tick, GRACE_MS);
         assert_eq!(a.last(), Some(&Action::Spawn(Child::Stage2)));
+    }
+
+    #[test]
+    fn container_stage2_crash_runs_stage3_and_exits_128_plus_signal() {
+        let mut m = in_stage2(true);
+        let a = m.handle(
+            Event::Exited {
+                pid: 20,
+                status: Status::Signaled(libc::SIGUSR1),
+            },
+            0,
+        );
+        assert_eq!(
+            lines(&a),
+            [
+                "warning: child crashed: /etc/runit/2",
+                "leave stage: /etc/runit/2",
+                "enter stage: /etc/runit/3"
+            ]
+        );
+        assert_eq!(m.deadline(), None);
+        m.handle(spawned(Child::Stage3, 30), 0);
+        let a = m.handle(exit(30, 0), 0);
+        assert_eq!(
+            a.last(),
+            Some(&Action::Finish {
+                power: false,
+                code: 128 + libc::SIGUSR1
+            })
+        );
+    }
+
+    #[test]
+    fn container_stage2_exit_111_still_restarts() {
+        let mut m = in_stage2(true);
+        m.handle(exit(20, 111), 0);
+        let a = m.handle(Event::Tick, GRACE_MS);
+        assert_eq!(
+            lines(&a),
+            ["warning: restarting.", "enter stage: /etc/runit/2"]
+        );
+    }
+
+    #[test]
+    fn stage2_leftovers_get_sigterm_before_stage3() {
+        let term_group = Action::Kill {
+            pid: -20,
+            sig: libc::SIGTERM,
+        };
+        // Ended by itself (a job exec'd by stage 2), and stopped.
+        let mut m = in_stage2(true);
+        let a = m.handle(exit(20, 0), 0);
+        let at = a.iter().position(|x| *x == term_group).expect("SIGTERM");
+        assert_eq!(a[at + 2..], [Action::Spawn(Child::Stage3)]);
+        let mut m = in_stage2(false);
+        m.handle(Event::Power, 0);
+        let a = m.handle(exit(20, 0), 0);
+        assert!(a.contains(&term_group));
+        assert_eq!(a.last(), Some(&Action::Spawn(Child::Stage3)));
     }
 
     #[test]

@@ -54,7 +54,9 @@ fn status_of(ws: sys::WaitStatus) -> Status {
 /// Forks and execs a stage. Stage 1 gets the console as stdin (and
 /// stays in runit's session, whose controlling terminal the console is);
 /// the others start sessions of their own.
-fn spawn(child: Child) -> Event {
+/// A container without a terminal has no /dev/console at all: stage 1
+/// then keeps runit's stdin, without a warning at every boot.
+fn spawn(child: Child, container: bool) -> Event {
     let mut cmd = sys::Spawn::new(child.path());
     let mut console = None;
     if child == Child::Stage1 {
@@ -63,6 +65,7 @@ fn spawn(child: Child) -> Event {
                 cmd = cmd.fd(sys::raw(&f), 0);
                 console = Some(f);
             }
+            Err(e) if container && e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => say(
                 Kind::Warning,
                 &format!(
@@ -179,7 +182,7 @@ pub fn main() -> ! {
                 match action {
                     Action::Say(kind, text) => say(kind, &text),
                     Action::ReopenConsole => console_to(&[2]),
-                    Action::Spawn(child) => queue.push_back(spawn(child)),
+                    Action::Spawn(child) => queue.push_back(spawn(child, container)),
                     Action::Kill { pid, sig } => {
                         let _ = sys::kill(pid, sig);
                     }

@@ -113,20 +113,57 @@ fn stage2_restarted_after_exit_111() {
     );
 }
 
+/// In a container (here: PID 1 of a PID namespace) a crashed stage 2 is
+/// not restarted: stage 3 runs and the container ends with 128 + signal.
+/// (A machine's runit restarts it; machine.rs tests that decision.)
 #[test]
-fn stage2_restarted_after_crash() {
+fn container_stage2_crash_runs_stage3_and_exits_128_plus_signal() {
     let mut ns = Ns::new("s2crash");
+    plain_stages(&ns);
+    ns.script("2", "echo two; kill -USR1 $$");
+    ns.start(&[&ours()], "", &[]);
+    let st = ns.wait_exit();
+    assert_eq!(
+        st.code(),
+        Some(128 + libc::SIGUSR1),
+        "console:\n{}",
+        ns.log()
+    );
+    let lines = ns.lines();
+    assert_in_order(
+        &lines,
+        &[
+            "two",
+            "- runit: warning: child crashed: /etc/runit/2",
+            "- runit: leave stage: /etc/runit/2",
+            "three",
+            KILL_ALL,
+        ],
+    );
+    assert!(!lines.iter().any(|l| l.contains("restarting")), "{lines:?}");
+}
+
+/// The "job in stage 2" recipe: a supervisor started in the background,
+/// then the job exec'd. When the job ends, what it left in stage 2's
+/// process group gets SIGTERM before stage 3 runs.
+#[test]
+fn stage2_leftovers_get_sigterm_when_the_job_ends() {
+    let mut ns = Ns::new("s2job");
     plain_stages(&ns);
     ns.script(
         "2",
-        "echo two; [ -e /run/again ] && exit 0; touch /run/again; kill -SEGV $$",
+        "(trap 'echo leftover got TERM; exit 0' TERM; echo leftover up; while :; do sleep 0.1; done) &\n\
+         while ! [ -e /run/up ]; do sleep 0.05; done\nexec sh -c 'echo job done; exit 5'",
     );
+    ns.script("1", "echo one");
     ns.start(&[&ours()], "", &[]);
-    ns.wait_exit();
+    ns.wait_log("leftover up\n");
+    fs::write(ns.inside("/run/up"), b"").unwrap();
+    let st = ns.wait_exit();
+    assert_eq!(st.code(), Some(5), "console:\n{}", ns.log());
     let lines = ns.lines();
-    assert!(lines.contains(&"- runit: warning: child crashed: /etc/runit/2".into()));
-    assert!(lines.contains(&"- runit: warning: restarting.".into()));
-    assert_eq!(lines.iter().filter(|l| *l == "two").count(), 2);
+    assert_in_order(&lines, &["job done", "- runit: leave stage: /etc/runit/2"]);
+    assert!(lines.contains(&"leftover got TERM".into()), "{lines:?}");
 }
 
 #[test]
