@@ -39,6 +39,18 @@ chmod 755 /etc/sv/svc/run
 ln -s /run/runit/supervise/svc /etc/sv/svc/supervise
 ln -s /etc/sv/svc /etc/runit/runsvdir/default/svc
 ln -s runit/runsvdir/current /etc/service
+if [ -n "$RO" ]; then
+	# a second runlevel, asked for by runitdir=solo, on a read-only
+	# /etc/runit/runsvdir whose "current" names default
+	mkdir -p /etc/sv/solosvc /etc/runit/runsvdir/solo
+	printf '#!/bin/sh\nexec sleep 1001\n' >/etc/sv/solosvc/run
+	chmod 755 /etc/sv/solosvc/run
+	ln -s /run/runit/supervise/solosvc /etc/sv/solosvc/supervise
+	ln -s /etc/sv/solosvc /etc/runit/runsvdir/solo/solosvc
+	ln -s default /etc/runit/runsvdir/current
+	mount --bind /etc/runit/runsvdir /etc/runit/runsvdir
+	mount -o remount,bind,ro /etc/runit/runsvdir
+fi
 set +e
 exec sh "$T/scenario" "$T"
 "#;
@@ -68,7 +80,33 @@ echo "sleep left: $(pgrep -x sleep | wc -l)" >>$T/result
 kill $stage2
 "#;
 
+/// Stage 2 and 3 with runitdir=solo while "current" (read-only) names
+/// default: solo's service runs, default's does not, stage 3 stops it.
+const READ_ONLY_SCENARIO: &str = r#"
+T=$1
+/etc/runit/1 >$T/stage1.out 2>&1
+runitdir=solo /etc/runit/2 >$T/stage2.out 2>&1 &
+stage2=$!
+i=0
+until sv status /run/runit/service/solosvc 2>/dev/null | grep -q '^run: '; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && break
+	sleep 0.05
+done
+echo "before: $(sv status /run/runit/service/solosvc | cut -d' ' -f1-2)" >>$T/result
+echo "current: $(readlink /etc/runit/runsvdir/current) default's svc: $(pgrep -fx 'sleep 1000' | wc -l)" >>$T/result
+echo "runsvdir: $(ps -o args= -p $stage2 | cut -c1-30)" >>$T/result
+/etc/runit/3 >$T/stage3.out 2>&1
+echo "stage3 rc=$?" >>$T/result
+echo "sleep left: $(pgrep -x sleep | wc -l)" >>$T/result
+kill $stage2
+"#;
+
 fn run_stages(tag: &str, reboot: bool) -> (String, String, String) {
+    run_scenario(tag, reboot, false, SCENARIO)
+}
+
+fn run_scenario(tag: &str, reboot: bool, ro: bool, scenario: &str) -> (String, String, String) {
     let t = testkit::TempDir::new(tag);
     for d in ["etc-up", "etc-work", "bin-up", "bin-work", "stage"] {
         fs::create_dir_all(t.join(d)).unwrap();
@@ -80,7 +118,7 @@ fn run_stages(tag: &str, reboot: bool) -> (String, String, String) {
         fs::copy(dist().join("etc/runit").join(s), t.join("stage").join(s)).unwrap();
     }
     fs::write(t.join("setup"), SETUP).unwrap();
-    fs::write(t.join("scenario"), SCENARIO).unwrap();
+    fs::write(t.join("scenario"), scenario).unwrap();
     let mut cmd = std::process::Command::new("unshare");
     cmd.args([
         "--pid",
@@ -95,6 +133,7 @@ fn run_stages(tag: &str, reboot: bool) -> (String, String, String) {
     .arg(t.join("setup"))
     .arg(t.path())
     .env("REBOOT", if reboot { "1" } else { "" })
+    .env("RO", if ro { "1" } else { "" })
     .stdin(std::process::Stdio::null());
     let mut g = testkit::Guard::spawn(&mut cmd);
     assert!(
@@ -163,4 +202,33 @@ fn reboot_runs_runlevel_6() {
     assert_common(&result, &stage3);
     assert!(result.contains("runlevel: 6\n"), "{result}");
     assert!(rc.ends_with("sysvonly stop\n"), "{rc}");
+}
+
+#[test]
+fn read_only_runlevel_directory_runs_the_runlevel_asked_for() {
+    let (result, _, stage3) = run_scenario("stages-ro", false, true, READ_ONLY_SCENARIO);
+    assert!(
+        result.contains("before: run: /run/runit/service/solosvc:\n"),
+        "{result}"
+    );
+    assert!(
+        result.contains("current: default default's svc: 0\n"),
+        "{result}"
+    );
+    assert!(
+        result.contains("runsvdir: runsvdir -P /run/runit/service\n"),
+        "{result}"
+    );
+    assert!(
+        result.contains(
+            "runlevel solo supervised in /run/runit/service (for sv: SVDIR=/run/runit/service)"
+        ),
+        "{result}"
+    );
+    assert!(result.contains("stage3 rc=0\n"), "{result}");
+    assert!(result.contains("sleep left: 0\n"), "{result}");
+    assert!(
+        stage3.contains("ok: down: /run/runit/service/solosvc"),
+        "{stage3}"
+    );
 }
