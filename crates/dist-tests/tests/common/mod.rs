@@ -41,7 +41,7 @@ pub fn copy_file(from: &Path, to: &Path) {
         .unwrap_or_else(|e| panic!("copy {} -> {}: {e}", from.display(), to.display()));
 }
 
-/// A minimal root filesystem: dash as /bin/sh, id, head, cat, sleep, printf and
+/// A minimal root filesystem: dash as /bin/sh, id, head, cat, sleep, printf, readlink and
 /// an empty /run, /tmp, /etc/runit. Its /proc is a plain directory: a write
 /// to /proc/sysrq-trigger lands in a file there, never in the kernel.
 pub fn mini_root(root: &Path) {
@@ -52,6 +52,7 @@ pub fn mini_root(root: &Path) {
         "/usr/bin/cat",
         "/usr/bin/sleep",
         "/usr/bin/printf",
+        "/usr/bin/readlink",
     ] {
         copy_with_libs(root, tool, tool);
     }
