@@ -152,10 +152,15 @@ fn stage2_leftovers_get_sigterm_when_the_job_ends() {
     plain_stages(&ns);
     ns.script(
         "2",
-        "(trap 'echo leftover got TERM; exit 0' TERM; echo leftover up; while :; do sleep 0.1; done) &\n\
+        "(trap 'echo leftover got TERM; touch /run/termed; exit 0' TERM; echo leftover up; \
+         while :; do sleep 0.1; done) &\n\
          while ! [ -e /run/up ]; do sleep 0.05; done\nexec sh -c 'echo job done; exit 5'",
     );
-    ns.script("1", "echo one");
+    // Stage 3 gives the leftover time to report, before runit's SIGKILL.
+    ns.script(
+        "3",
+        "i=0; while [ ! -e /run/termed ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; echo three",
+    );
     ns.start(&[&ours()], "", &[]);
     ns.wait_log("leftover up\n");
     fs::write(ns.inside("/run/up"), b"").unwrap();
