@@ -121,6 +121,7 @@ pub fn execute(plan: &Plan, db: &dyn Accounts) -> i32 {
         drop_privileges(&resolved(a, ids));
     }
     if let Some(sb) = sandbox {
+        namespaces::after_uid_change(sb).unwrap_or_else(|(m, e)| fatal(&[m, b": ", errstr(e)]));
         caps::after_uid_change(sb).unwrap_or_else(|(m, e)| fatal(&[m, b": ", errstr(e)]));
     }
     if let Some(lock) = &plan.lock {

@@ -395,8 +395,11 @@ fn network_hostname_and_pid_namespaces() {
         .wait_timeout(Duration::from_secs(20))
         .expect("chpst ended");
     assert_eq!(st.signal(), Some(libc::SIGKILL));
-    // chpst killed (sv kill): the service, and its namespace, go too.
-    let p = Running::start(&["private-pid"], &[]);
+    // chpst killed (sv kill): the service, and its namespace, go too,
+    // also after -u (which makes the kernel forget the parent-death
+    // signal chpst asked for).
+    let p = Running::start(&["private-pid"], &["-u", "nobody"]);
+    assert_eq!(p.field("Uid"), ["65534"; 4]);
     let pid = p.pid;
     let Running { mut child, .. } = p;
     child.signal(libc::SIGKILL);

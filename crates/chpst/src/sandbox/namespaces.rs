@@ -102,6 +102,17 @@ pub fn enter(sb: &Sandbox) -> Result<(), Failure> {
     Ok(())
 }
 
+/// After `-u`: the kernel forgets the parent-death signal when the
+/// credentials change, so the service of a PID namespace asks again to
+/// die with chpst.
+pub fn after_uid_change(sb: &Sandbox) -> Result<(), Failure> {
+    if sb.private_pid {
+        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64, 0)
+            .map_err(|e| (&b"unable to set parent-death signal"[..], e))?;
+    }
+    Ok(())
+}
+
 /// Forks; the parent relays signals and the exit, the child returns.
 fn become_init() -> Result<(), Failure> {
     let relay = FORWARDED
