@@ -675,3 +675,37 @@ fn the_web_demo_runs_hardened_under_runsv() {
     runsv.signal(libc::SIGTERM);
     assert!(runsv.wait_timeout(Duration::from_secs(30)).is_some());
 }
+
+#[test]
+fn mounts_apply_in_the_new_root() {
+    let d = TempDir::new("chpst-sandbox-jail");
+    let jail = d.join("jail");
+    for dir in ["bin", "tmp", "usr", "lib/x86_64-linux-gnu", "lib64"] {
+        fs::create_dir_all(jail.join(dir)).unwrap();
+    }
+    for f in [
+        "/bin/sh",
+        "/lib/x86_64-linux-gnu/libc.so.6",
+        "/lib64/ld-linux-x86-64.so.2",
+    ] {
+        fs::copy(f, jail.join(&f[1..])).unwrap();
+    }
+    let (c, out, err) = run(chpst(&[
+        "-/",
+        jail.to_str().unwrap(),
+        "-S",
+        "private-tmp",
+        "-S",
+        "read-only=/usr",
+        "/bin/sh",
+        "-c",
+        "echo x > /tmp/made && echo tmp ok; echo y > /usr/made || echo usr refused",
+    ]));
+    assert_eq!((c, out.as_str()), (0, "tmp ok\nusr refused\n"), "{err}");
+    assert!(err.contains("Read-only file system"), "{err}");
+    assert!(
+        !jail.join("tmp/made").exists(),
+        "the jail's /tmp is covered"
+    );
+    assert!(!jail.join("usr/made").exists());
+}

@@ -112,7 +112,8 @@ impl<'a> Sandbox<'a> {
             b"private-tmp" => {
                 if flag()? {
                     self.mount(b"/tmp", Treatment::Tmpfs { mode: b"1777" }, false);
-                    self.mount(b"/var/tmp", Treatment::Tmpfs { mode: b"1777" }, false);
+                    // A root without /var/tmp (a small -/ jail) shares none.
+                    self.mount(b"/var/tmp", Treatment::Tmpfs { mode: b"1777" }, true);
                 }
             }
             b"protect-system" => {
@@ -313,7 +314,7 @@ mod tests {
                 (b"/var/lib/x", false),
                 (b"/nope", true),
                 (b"/tmp", false),
-                (b"/var/tmp", false)
+                (b"/var/tmp", true)
             ]
         );
         assert_eq!(
