@@ -102,7 +102,14 @@ impl<'a> Sandbox<'a> {
                 self.umask = Some(m);
             }
             b"private-network" => self.private_network |= flag()?,
-            b"protect-hostname" => self.protect_hostname |= flag()?,
+            b"protect-hostname" => {
+                if flag()? {
+                    // As systemd: a UTS namespace, and no changing it.
+                    self.protect_hostname = true;
+                    self.filter.deny_call(b"sethostname")?;
+                    self.filter.deny_call(b"setdomainname")?;
+                }
+            }
             b"private-pid" => {
                 if flag()? {
                     self.private_pid = true;
@@ -175,11 +182,15 @@ impl<'a> Sandbox<'a> {
                     for p in mounts::KERNEL_TUNABLES.split(' ') {
                         self.mount(p.as_bytes(), Treatment::ReadOnly, true);
                     }
+                    for p in mounts::KERNEL_SECRETS.split(' ') {
+                        self.mount(p.as_bytes(), Treatment::Inaccessible, true);
+                    }
                 }
             }
             b"protect-kernel-modules" => {
                 if flag()? {
                     self.mount(b"/usr/lib/modules", Treatment::Inaccessible, true);
+                    self.mount(b"/lib/modules", Treatment::Inaccessible, true);
                     self.drop_caps(&[caps::CAP_SYS_MODULE]);
                     self.filter.deny_group(b"@module")?;
                 }

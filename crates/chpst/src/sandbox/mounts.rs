@@ -56,6 +56,9 @@ pub struct Rule<'a> {
 pub const KERNEL_TUNABLES: &str = "/proc/sys /proc/sysrq-trigger /proc/latency_stats /proc/acpi \
 /proc/timer_stats /proc/asound /proc/bus /proc/fs /proc/irq /sys";
 
+/// What `ProtectKernelTunables=` makes inaccessible.
+pub const KERNEL_SECRETS: &str = "/proc/kallsyms /proc/kcore";
+
 /// The API filesystems `ProtectSystem=strict` leaves writable.
 const API_FILESYSTEMS: &str = "/dev /proc /sys";
 
