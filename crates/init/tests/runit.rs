@@ -485,3 +485,30 @@ fn a_hanging_stage1_does_not_stop_reaping_or_signals() {
     ns.signal(libc::SIGPWR);
     ns.wait_log("- runit: warning: signals only work in stage 2.\n");
 }
+
+/// A container run without a terminal has no /dev/console: runit writes to
+/// the descriptors it was given (the container log), and stage 1 keeps
+/// runit's stdin, with no warning about the console at every boot.
+#[test]
+fn container_without_dev_console_boots_quietly() {
+    let mut ns = Ns::new("noconsole");
+    plain_stages(&ns);
+    ns.script("2", "echo two\nexec sleep 1000");
+    ns.start(
+        &[&ours()],
+        "exec >/run/log 2>&1 </dev/null\numount /dev/console; mount -t tmpfs tmpfs /dev || exit 95",
+        &[],
+    );
+    let log = ns.inside("/run/log");
+    let mut text = String::new();
+    let ok = testkit::wait_until(LONG, || {
+        text = fs::read_to_string(&log).unwrap_or_default();
+        text.contains("\ntwo\n")
+    });
+    assert!(ok, "log: {text:?}");
+    assert!(
+        text.contains("- runit: enter stage: /etc/runit/1\n"),
+        "{text}"
+    );
+    assert!(!text.contains("console"), "{text}");
+}
