@@ -1,0 +1,237 @@
+//! Converted units run for real under our runsv: a forking daemon found
+//! by its PID file (its death seen at once, sv down stopping it), notify
+//! readiness, Restart=no against sv restart, a oneshot that stays up,
+//! ExecReload as sv reload, KillSignal, a missing dependency.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use testkit::{bin, run, stdout, wait_until, Guard, Proc, TempDir};
+
+struct Svc {
+    _t: TempDir,
+    root: PathBuf,
+    dir: PathBuf,
+    name: String,
+    runsv: Guard,
+}
+
+fn path_env() -> String {
+    format!(
+        "{}:/usr/sbin:/usr/bin:/sbin:/bin",
+        bin("sv").parent().unwrap().display()
+    )
+}
+
+/// Converts `unit` (with ROOT replaced by a temp dir) and starts our
+/// runsv on the result (its own supervise/, no log service); the run's
+/// output goes to ROOT/out.
+fn start(tag: &str, unit: &str) -> Svc {
+    let t = TempDir::new(&format!("unit2sv-{tag}"));
+    let root = t.path().to_path_buf();
+    let name = format!("u2s-{}-{tag}", std::process::id());
+    let units = root.join("lib/systemd/system");
+    fs::create_dir_all(&units).unwrap();
+    fs::write(
+        units.join(format!("{name}.service")),
+        unit.replace("ROOT", &root.display().to_string()),
+    )
+    .unwrap();
+    let o = run(Command::new(bin("unit2sv"))
+        .arg("--root")
+        .arg(&root)
+        .arg("--no-enable")
+        .arg(&name));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = root.join("etc/sv").join(&name);
+    fs::remove_file(dir.join("supervise")).unwrap();
+    fs::remove_dir_all(dir.join("log")).unwrap();
+    let out = fs::File::create(root.join("out")).unwrap();
+    let runsv = Guard::spawn(
+        Command::new(bin("runsv"))
+            .arg(&dir)
+            .env("PATH", path_env())
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out),
+    );
+    assert!(wait_until(LONG, || dir.join("supervise/ok").exists()));
+    Svc {
+        _t: t,
+        root,
+        dir,
+        name,
+        runsv,
+    }
+}
+
+impl Svc {
+    fn sv(&self, args: &[&str]) -> String {
+        let o = run(Command::new(bin("sv"))
+            .args(args)
+            .arg(&self.dir)
+            .env("PATH", path_env()));
+        stdout(&o)
+    }
+    fn status(&self) -> String {
+        self.sv(&["status"])
+    }
+    fn supervised(&self) -> Option<Proc> {
+        Proc::supervised(&self.dir, &self.runsv.proc())
+    }
+    fn out(&self) -> String {
+        fs::read_to_string(self.root.join("out")).unwrap_or_default()
+    }
+    fn file(&self, rel: &str) -> Option<String> {
+        fs::read_to_string(self.root.join(rel)).ok()
+    }
+}
+
+impl Drop for Svc {
+    fn drop(&mut self) {
+        self.sv(&["-w", "10", "down"]);
+        run(Command::new(bin("sv")).arg("exit").arg(&self.dir));
+        self.runsv.wait_timeout(Duration::from_secs(10));
+        let _ = fs::remove_file(Path::new("/run/unit2sv").join(&self.name));
+    }
+}
+
+const LONG: Duration = Duration::from_secs(20);
+
+#[test]
+fn forking_daemon_with_pidfile() {
+    let s = start(
+        "fork",
+        "[Service]\nType=forking\nPIDFile=ROOT/d.pid\nExecStart=/bin/sh -c 'sleep 1000 & echo $! > ROOT/d.pid'\nRestart=always\n",
+    );
+    assert!(
+        wait_until(LONG, || s.out().contains("main pid")),
+        "{}",
+        s.out()
+    );
+    let helper = s.supervised().expect("run is runsv's child");
+    let pid: i32 = s.file("d.pid").unwrap().trim().parse().unwrap();
+    // The daemon was reparented to the helper (a subreaper): provably ours.
+    let daemon = Proc::child_of(&helper, pid).expect("the daemon is the helper's child");
+    assert!(s.status().starts_with("run: "), "{}", s.status());
+
+    // Its death is seen at once and runsv starts it again.
+    daemon.kill();
+    assert!(
+        wait_until(LONG, || s.supervised().is_some_and(|p| p != helper)),
+        "{}",
+        s.out()
+    );
+    assert!(
+        wait_until(LONG, || s.out().matches("main pid").count() == 2),
+        "{}",
+        s.out()
+    );
+    let helper2 = s.supervised().unwrap();
+    let pid2: i32 = s.file("d.pid").unwrap().trim().parse().unwrap();
+    let daemon2 = Proc::child_of(&helper2, pid2).expect("the new daemon");
+
+    // sv down's TERM reaches the daemon, not only the helper.
+    let o = s.sv(&["-w", "10", "down"]);
+    assert!(o.starts_with("ok: "), "{o}");
+    assert!(!daemon2.alive());
+    assert!(!helper2.alive());
+}
+
+#[test]
+fn forking_daemon_without_pidfile_is_the_one_left() {
+    let s = start(
+        "fork2",
+        "[Service]\nType=forking\nExecStart=/bin/sh -c 'sleep 1000 &'\n",
+    );
+    assert!(
+        wait_until(LONG, || s.out().contains("main pid")),
+        "{}",
+        s.out()
+    );
+    let helper = s.supervised().unwrap();
+    let kids = helper.children();
+    assert_eq!(kids.len(), 1, "{}", s.out());
+    let o = s.sv(&["-w", "10", "down"]);
+    assert!(o.starts_with("ok: "), "{o}");
+    assert!(!kids[0].alive());
+}
+
+#[test]
+fn notify_readiness() {
+    if !Path::new("/usr/bin/systemd-notify").exists() {
+        eprintln!("skipped: no systemd-notify");
+        return;
+    }
+    let s = start(
+        "notify",
+        "[Service]\nType=notify\nExecStart=/bin/sh -c 'sleep 0.5; systemd-notify --ready; exec sleep 1000'\n",
+    );
+    let o = s.sv(&["-w", "10", "up"]);
+    assert!(o.starts_with("ok: run: "), "{o}");
+    assert!(s.status().contains(", ready "), "{}", s.status());
+}
+
+#[test]
+fn restart_no_stays_down_after_a_failure_but_obeys_sv_restart() {
+    let s = start(
+        "norestart",
+        "[Service]\nExecStart=/bin/sh -c 'if [ -e ROOT/fail ]; then exit 3; fi; exec sleep 1000'\n",
+    );
+    assert!(wait_until(LONG, || s.supervised().is_some()));
+    let first = s.supervised().unwrap();
+    let o = s.sv(&["-w", "10", "restart"]);
+    assert!(o.starts_with("ok: run: "), "{o}");
+    let second = s.supervised().unwrap();
+    assert_ne!(first, second);
+    // A failure nobody asked for: Restart=no leaves it down.
+    fs::write(s.root.join("fail"), "").unwrap();
+    second.kill();
+    assert!(
+        wait_until(LONG, || s.status().starts_with("down: ")),
+        "{}",
+        s.status()
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(s.status().starts_with("down: "), "{}", s.status());
+}
+
+#[test]
+fn oneshot_remain_after_exit_reload_and_kill_signal() {
+    let s = start(
+        "oneshot",
+        "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'echo done > ROOT/oneshot'\n\
+         ExecReload=/bin/sh -c 'echo reloaded > ROOT/reload'\nExecStop=/bin/sh -c 'echo stopped > ROOT/stop'\n",
+    );
+    let o = s.sv(&["-w", "10", "up"]);
+    assert!(o.starts_with("ok: run: "), "{o}");
+    assert_eq!(s.file("oneshot").as_deref(), Some("done\n"));
+    s.sv(&["reload"]);
+    assert!(wait_until(LONG, || s.file("reload").is_some()));
+    let o = s.sv(&["-w", "10", "down"]);
+    assert!(o.starts_with("ok: "), "{o}");
+    assert_eq!(s.file("stop").as_deref(), Some("stopped\n"));
+
+    let k = start(
+        "killsig",
+        "[Service]\nKillSignal=SIGINT\nExecStart=/bin/sh -c 'trap \"echo int > ROOT/int; exit 0\" INT; while :; do sleep 0.1; done'\n",
+    );
+    assert!(wait_until(LONG, || k.supervised().is_some()));
+    let o = k.sv(&["-w", "10", "down"]);
+    assert!(o.starts_with("ok: "), "{o}");
+    assert_eq!(k.file("int").as_deref(), Some("int\n"));
+}
+
+#[test]
+fn missing_dependency_is_a_clear_line() {
+    let s = start(
+        "dep",
+        "[Unit]\nRequires=nothere-u2s.service\n[Service]\nExecStart=/bin/sleep 1000\n",
+    );
+    let want = format!(
+        "{}: dependency nothere-u2s: no service /etc/service/nothere-u2s",
+        s.name
+    );
+    assert!(wait_until(LONG, || s.out().contains(&want)), "{}", s.out());
+}
