@@ -12,7 +12,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use testkit::{wait_until, Guard, TempDir};
+use testkit::{wait_until, Guard, Proc, TempDir};
 
 fn chpst(args: &[&str]) -> Command {
     let mut c = Command::new(testkit::bin("chpst"));
@@ -42,6 +42,8 @@ struct Running {
     /// The process to look at: chpst's own pid (it execs the program),
     /// or, with a PID namespace, the pid of the child it forks.
     pid: i32,
+    /// That process, to wait on or signal.
+    proc: Proc,
 }
 
 impl Running {
@@ -60,12 +62,16 @@ impl Running {
                 || child_of(pid).is_some_and(|c| comm(c) == "sleep\n")),
             "sleep never started"
         );
-        let pid = if comm(pid) == "sleep\n" {
-            pid
+        let proc = if comm(pid) == "sleep\n" {
+            child.proc()
         } else {
-            child_of(pid).unwrap()
+            Proc::child_of(&child.proc(), child_of(pid).unwrap()).expect("chpst's child")
         };
-        Running { child, pid }
+        Running {
+            child,
+            pid: proc.pid(),
+            proc,
+        }
     }
 
     fn status(&self) -> String {
@@ -394,9 +400,10 @@ fn network_hostname_and_pid_namespaces() {
     assert_ne!(p.ns("pid"), ours("pid"));
     assert_eq!(p.field("NSpid"), [p.pid.to_string(), "1".into()]);
     // The service killed from outside: chpst ends by the same signal.
-    let pid = p.pid;
-    let Running { mut child, .. } = p;
-    assert_eq!(kill_service(pid, libc::SIGKILL), 0);
+    let Running {
+        mut child, proc, ..
+    } = p;
+    assert!(proc.signal(libc::SIGKILL));
     let st = child
         .wait_timeout(Duration::from_secs(20))
         .expect("chpst ended");
@@ -406,11 +413,12 @@ fn network_hostname_and_pid_namespaces() {
     // signal chpst asked for).
     let p = Running::start(&["private-pid"], &["-u", "nobody"]);
     assert_eq!(p.field("Uid"), ["65534"; 4]);
-    let pid = p.pid;
-    let Running { mut child, .. } = p;
+    let Running {
+        mut child, proc, ..
+    } = p;
     child.signal(libc::SIGKILL);
     assert!(child.wait_timeout(Duration::from_secs(20)).is_some());
-    assert!(wait_until(Duration::from_secs(20), || !testkit::alive(pid)));
+    assert!(wait_until(Duration::from_secs(20), || !proc.alive()));
     // Only the namespace's processes in its /proc; the exit code comes
     // back through chpst.
     let (c, out, _) = sh(&["private-pid"], "echo $$ /proc/[0-9]*; exit 7");
@@ -439,13 +447,6 @@ fn network_hostname_and_pid_namespaces() {
         .wait_timeout(Duration::from_secs(20))
         .expect("service ended");
     assert_eq!(st.code(), Some(3));
-}
-
-/// kill(2) of a process this test started (the PID-namespace child of
-/// its own chpst, still alive: its parent has not reaped it).
-fn kill_service(pid: i32, sig: i32) -> i32 {
-    // SAFETY: plain kill(2).
-    unsafe { libc::kill(pid, sig) }
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use testkit::{alive, bin, debian, mask_pids_and_times, run, service, stdout, TempDir};
+use testkit::{bin, debian, mask_pids_and_times, run, service, stdout, Proc, TempDir};
 
 fn ours() -> PathBuf {
     bin("runsv")
@@ -41,7 +41,7 @@ fn timeout_kill_ends_a_run_that_ignores_term() {
     fs::write(dir.join("timeout-kill"), "300\n").unwrap();
     let r = Runsv::start(&ours(), &dir);
     assert!(testkit::wait_until(LONG, || sleeping(&dir)));
-    let pid = r.service_pid();
+    let svc = r.service().expect("the service is runsv's child");
     let t0 = Instant::now();
     let (code, out) = sv(&["-w", "10", "down"], &dir);
     let took = t0.elapsed();
@@ -50,7 +50,7 @@ fn timeout_kill_ends_a_run_that_ignores_term() {
     // 300 ms and a reap: well under a second when the machine is idle;
     // the margin is for a loaded test run.
     assert!(took < Duration::from_secs(3), "{took:?}");
-    assert!(!alive(pid));
+    assert!(!svc.alive());
     assert_eq!(r.stderr(), "");
 }
 
@@ -123,7 +123,10 @@ fn fifty_services_ignoring_term_shut_down_together() {
     for d in &dirs {
         assert!(testkit::wait_until(LONG, || sleeping(d)));
     }
-    let pids: Vec<i32> = all.iter().map(|r| r.service_pid()).collect();
+    let svcs: Vec<Proc> = all
+        .iter()
+        .map(|r| r.service().expect("the service is runsv's child"))
+        .collect();
     let t0 = Instant::now();
     for r in &all {
         r.control("x");
@@ -135,7 +138,7 @@ fn fifty_services_ignoring_term_shut_down_together() {
     // Under 2 s on an idle machine (bench/runsv-timeouts.sh); generous
     // here because other tests share the CPUs.
     assert!(took < Duration::from_secs(6), "{took:?}");
-    assert!(pids.iter().all(|&p| !alive(p)));
+    assert!(svcs.iter().all(|p| !p.alive()));
 }
 
 fn ready_stamp(dir: &Path) -> bool {
@@ -225,8 +228,7 @@ fn closing_without_writing_and_writing_twice_are_reported() {
     }));
     assert!(ready_stamp(&dir));
     // Still the same run: the extra lines did not kill it (no SIGPIPE).
-    let pid = r.service_pid();
-    assert!(alive(pid));
+    assert!(r.service().is_some_and(|p| p.alive()));
     assert_eq!(stat(&dir), "run\n");
 }
 
@@ -261,26 +263,32 @@ fn notify_socket_is_named_for_run_and_ready_is_stamped() {
     assert_eq!(r.stderr(), "");
 }
 
-/// Pids of live processes whose command line is `sleep ARG` (a killed
-/// zombie has an empty command line and does not count).
-fn sleeps(arg: &str) -> Vec<i32> {
+/// Live processes started by this test binary whose command line is
+/// `sleep ARG`. An orphan among them is ours too: the test binary adopts
+/// them (see `leaves_children`).
+fn sleeps(arg: &str) -> Vec<Proc> {
     let want = format!("sleep\0{arg}\0");
-    fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want.as_bytes()))
+    Proc::me()
+        .descendants()
+        .into_iter()
+        .filter(|p| {
+            fs::read(format!("/proc/{}/cmdline", p.pid())).is_ok_and(|c| c == want.as_bytes())
+                && p.alive()
+        })
         .collect()
 }
 
-fn kill_all(pids: &[i32]) {
-    for &p in pids {
-        let _ = runit::sys::kill(p, libc::SIGKILL);
+fn kill_all(procs: &[Proc]) {
+    for p in procs {
+        p.kill();
     }
 }
 
 /// `run` leaves a background child and a double-forked (setsid) one,
-/// then execs its daemon.
+/// then execs its daemon. The test binary becomes the reaper of such
+/// orphans, so that `sleeps` can still tell them for ours.
 fn leaves_children(dir: &Path, a: &str, b: &str) -> PathBuf {
+    Proc::adopt_orphans();
     service(
         dir,
         &format!("sleep {a} &\nsetsid sh -c 'sleep {b} & exit 0'\nexec sleep 1000"),
@@ -481,7 +489,7 @@ fn history_counts_starts_and_the_last_end() {
     let t = TempDir::new("beyond-hist");
     let dir = service(&t.join("svc"), "sleep 0.2\nexit 3");
     testkit::script(&dir.join("log/run"), "#!/bin/sh\nexec cat >/dev/null\n");
-    let _r = Runsv::start(&ours(), &dir);
+    let r = Runsv::start(&ours(), &dir);
     let history = |p: &str| fs::read_to_string(dir.join(p)).unwrap_or_default();
     let field = |text: &str, key: &str| -> Option<i64> {
         text.lines()
@@ -500,9 +508,8 @@ fn history_counts_starts_and_the_last_end() {
     // Killed by a signal: `signal N` instead of `exit N`.
     let log = history("log/supervise/history");
     assert_eq!(field(&log, "starts"), Some(1), "{log}");
-    let log_pid = read_pid(&dir.join("log"));
-    assert!(log_pid > 0);
-    let _ = runit::sys::kill(log_pid, libc::SIGKILL);
+    let log = r.log().expect("the log service is runsv's child");
+    assert!(log.kill());
     assert!(testkit::wait_until(LONG, || field(
         &history("log/supervise/history"),
         "signal"

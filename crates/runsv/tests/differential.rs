@@ -458,12 +458,11 @@ fn deleted_supervise_warns_alike() {
         let dir = service(&t.join("svc"), "exec sleep 1000");
         let r = Runsv::start(runsv, &dir);
         assert!(wait_until(LONG, || stat(&dir) == "run\n"));
-        let pid = r.service_pid();
-        assert!(pid > 0);
+        let svc = r.service().expect("the service is runsv's child");
         fs::remove_dir_all(dir.join("supervise")).unwrap();
-        let _ = runit::sys::kill(pid, libc::SIGKILL);
+        svc.kill();
         assert!(wait_until(LONG, || r.stderr().lines().count() >= 2));
-        assert!(testkit::alive(r.pid()));
+        assert!(r.alive());
         let line = r.stderr().lines().next().unwrap().to_string();
         line
     };

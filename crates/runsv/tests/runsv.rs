@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-use testkit::{alive, bin, run, script, service, stderr, wait_until, TempDir};
+use testkit::{bin, run, script, service, stderr, wait_until, TempDir};
 
 fn ours() -> std::path::PathBuf {
     bin("runsv")
@@ -50,7 +50,7 @@ fn creates_supervise_with_runit_modes_and_runs_the_service() {
         assert_eq!(mode(&sup.join(f)), 0o644, "{f}");
     }
     let pid = r.service_pid();
-    assert!(pid > 0 && alive(pid));
+    assert!(pid > 0 && r.service().is_some_and(|p| p.pid() == pid && p.alive()));
     assert_eq!(read(&sup.join("pid")), format!("{pid}\n"));
     let st = fs::read(sup.join("status")).unwrap();
     assert_eq!(
@@ -164,6 +164,8 @@ fn finish_state_is_published_while_finish_runs() {
         && r.service_pid() != run_pid));
     let fin_pid = r.service_pid();
     assert!(fin_pid > 0 && fin_pid != run_pid);
+    let fin = r.service().filter(|p| p.pid() == fin_pid);
+    assert!(fin.is_some(), "finish is runsv's child");
     // runsv renames pid, then stat, then status into place (runit's order),
     // so a reader can briefly see the new pid file beside the old record.
     let want = "finish, want down | pidfile:true | pid:true paused:0 want:d term:0 state:2";
@@ -172,7 +174,7 @@ fn finish_state_is_published_while_finish_runs() {
         "{}",
         snapshot(&dir)
     );
-    let _ = runit::sys::kill(fin_pid, libc::SIGKILL);
+    fin.unwrap().kill();
     assert!(wait_until(LONG, || stat(&dir) == "down\n"));
 }
 
@@ -317,10 +319,10 @@ fn sigterm_acts_as_exit() {
     let dir = service(&t.join("svc"), "exec sleep 1000");
     let mut r = Runsv::start(&ours(), &dir);
     assert!(wait_until(LONG, || stat(&dir) == "run\n"));
-    let pid = r.service_pid();
+    let svc = r.service().expect("the service is runsv's child");
     r.guard.as_ref().unwrap().signal(libc::SIGTERM);
     assert_eq!(r.wait_exit(), Some(0));
-    assert!(wait_until(LONG, || !alive(pid)));
+    assert!(wait_until(LONG, || !svc.alive()));
 }
 
 #[test]
@@ -384,7 +386,7 @@ fn deleted_supervise_dir_warns_and_keeps_supervising() {
     assert!(r
         .stderr()
         .contains("runsv svc: warning: unable to open supervise/pid.new: file does not exist\n"));
-    assert!(alive(r.pid()));
+    assert!(r.alive());
 }
 
 #[test]
@@ -402,7 +404,8 @@ fn missing_or_unusable_run_is_retried() {
         .stderr()
         .contains("unable to start ./run: access denied\n")));
     script(&dir.join("run"), "#!/bin/sh\nexec sleep 1000\n");
-    assert!(wait_until(LONG, || stat(&dir) == "run\n" && alive(r.service_pid())));
+    assert!(wait_until(LONG, || stat(&dir) == "run\n"
+        && r.service().is_some_and(|p| p.alive())));
     for l in r.stderr().lines() {
         assert_eq!(l, "runsv svc: fatal: unable to start ./run: access denied");
     }
@@ -410,7 +413,7 @@ fn missing_or_unusable_run_is_retried() {
     fs::create_dir_all(t2.join("svc")).unwrap();
     let r2 = Runsv::start(&ours(), &t2.join("svc"));
     assert!(wait_until(LONG, || r2.stderr().lines().count() >= 2));
-    assert!(alive(r2.pid()));
+    assert!(r2.alive());
     assert_eq!(
         r2.stderr().lines().next(),
         Some("runsv svc: fatal: unable to start ./run: file does not exist")

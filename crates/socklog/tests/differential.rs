@@ -277,7 +277,7 @@ fn full_pipe_waits_and_loses_nothing() {
             a > 0 && a < N && a == sent.load(std::sync::atomic::Ordering::SeqCst)
         });
         assert!(stalled, "{}: the sender never had to wait", bin.display());
-        assert!(testkit::alive(g.pid()), "socklog must wait, not exit");
+        assert!(g.proc().alive(), "socklog must wait, not exit");
         let mut out = Vec::new();
         let mut buf = [0u8; 65536];
         let want = N;

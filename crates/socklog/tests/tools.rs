@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use testkit::{wait_until, Guard, TempDir};
+use testkit::{wait_until, Guard, Proc, TempDir};
 
 const LONG: Duration = Duration::from_secs(30);
 
@@ -40,6 +40,9 @@ fn uncat_hands_over_on_timeout_and_on_sigterm() {
 
 #[test]
 fn tryto_process_group_timeout_stops_grandchildren() {
+    // Should the grandchild outlive tryto and its shell, it is adopted by
+    // this test binary, so it is still found among our descendants.
+    Proc::adopt_orphans();
     let dir = TempDir::new("tryto-pgrp");
     let pidfile = dir.join("pid");
     let script = format!("sleep 60 & echo $! > '{}'; wait", pidfile.display());
@@ -53,8 +56,13 @@ fn tryto_process_group_timeout_stops_grandchildren() {
         .trim()
         .parse()
         .unwrap();
+    // Not among them: gone (its number may be someone else's by now).
+    let sleep = Proc::me()
+        .descendants()
+        .into_iter()
+        .find(|p| p.pid() == pid);
     assert!(
-        wait_until(LONG, || !testkit::alive(pid)),
+        wait_until(LONG, || !sleep.is_some_and(|p| p.alive())),
         "the grandchild outlived its process group"
     );
 }

@@ -9,7 +9,7 @@ use common::*;
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
-use testkit::{alive, script, wait_until, TempDir};
+use testkit::{script, wait_until, TempDir};
 
 /// Runs one scenario against Debian's runsv and against ours.
 macro_rules! against_both {
@@ -89,22 +89,21 @@ fn status_lines(runsv: &Path) {
 fn down_and_up_wait_for_the_change(runsv: &Path) {
     let t = TempDir::new("sv-updown");
     let a = sleeper(&t.join("a"));
-    let _r = Runsv::start(runsv, &a);
-    let old = service_pid(&a);
-    assert!(old > 0);
+    let r = Runsv::start(runsv, &a);
+    let old = r.service().expect("the service is runsv's child");
 
     let o = sv(&t, &["-w", "30", "down", "a"]);
     assert_line(&o, "ok: down: a: Ns, normally up\n", 0);
     // Never before the change: the old process is gone and the record says so.
-    assert!(!alive(old));
+    assert!(!old.alive());
     let st = status(&a);
     assert_eq!((st.pid, st.want), (0, b'd'));
 
     let o = sv(&t, &["-v", "up", "a"]);
     assert_line(&o, "ok: run: a: (pid P) Ns\n", 0);
-    let new = service_pid(&a);
-    assert!(new > 0 && new != old && alive(new));
-    assert!(o.out.contains(&format!("(pid {new})")));
+    let new = r.service().expect("the service is runsv's child");
+    assert!(new != old && new.alive());
+    assert!(o.out.contains(&format!("(pid {})", new.pid())));
 
     // Already up: nothing to wait for; without -v nothing is printed.
     assert_line(&sv(&t, &["-v", "up", "a"]), "ok: run: a: (pid P) Ns\n", 0);
@@ -117,7 +116,7 @@ fn down_and_up_wait_for_the_change(runsv: &Path) {
 fn restart_term_and_kill_give_a_new_pid(runsv: &Path) {
     let t = TempDir::new("sv-restart");
     let a = sleeper(&t.join("a"));
-    let _r = Runsv::start(runsv, &a);
+    let r = Runsv::start(runsv, &a);
     for cmd in [
         &["restart", "a"][..],
         &["-v", "term", "a"],
@@ -126,15 +125,15 @@ fn restart_term_and_kill_give_a_new_pid(runsv: &Path) {
         &["try-restart", "a"],
         &["force-reload", "a"],
     ] {
-        let before = service_pid(&a);
+        let before = r.service().expect("the service is runsv's child");
         let o = sv(&t, cmd);
         assert_line(&o, "ok: run: a: (pid P) Ns\n", 0);
-        let after = service_pid(&a);
+        let after = r.service().expect("the service is runsv's child");
         assert!(
-            after != before && alive(after),
-            "{cmd:?}: {before} -> {after}"
+            after != before && after.alive(),
+            "{cmd:?}: {before:?} -> {after:?}"
         );
-        assert!(!alive(before), "{cmd:?}");
+        assert!(!before.alive(), "{cmd:?}");
     }
     // reload is hup: done once sent (the sleeper dies of it).
     let o = sv(&t, &["reload", "a"]);
@@ -145,14 +144,14 @@ fn once_pause_cont(runsv: &Path) {
     let t = TempDir::new("sv-once");
     let a = sleeper(&t.join("a"));
     fs::write(a.join("down"), "").unwrap();
-    let _r = Runsv::start(runsv, &a);
+    let r = Runsv::start(runsv, &a);
     assert_line(
         &sv(&t, &["-v", "once", "a"]),
         "ok: run: a: (pid P) Ns, normally down, want down\n",
         0,
     );
-    let pid = service_pid(&a);
-    assert!(alive(pid));
+    let svc = r.service().expect("the service is runsv's child");
+    assert!(svc.alive());
     let o = sv(&t, &["-v", "pause", "a"]);
     assert_line(
         &o,
@@ -162,10 +161,12 @@ fn once_pause_cont(runsv: &Path) {
     // SIGSTOP takes effect when the kernel next runs the process, which
     // under load can be just after runsv has already published "paused".
     assert!(wait_until(LONG, || fs::read_to_string(format!(
-        "/proc/{pid}/stat"
+        "/proc/{}/stat",
+        svc.pid()
     ))
     .unwrap()
-    .contains(") T ")));
+    .contains(") T ")
+        && svc.exists()));
     assert_line(
         &sv(&t, &["-v", "cont", "a"]),
         "ok: run: a: (pid P) Ns, normally down, want down\n",
@@ -173,7 +174,7 @@ fn once_pause_cont(runsv: &Path) {
     );
     // term on a service running once: it goes down and stays down.
     assert_line(&sv(&t, &["-v", "term", "a"]), "ok: down: a: Ns\n", 0);
-    assert!(!alive(pid));
+    assert!(!svc.alive());
 }
 
 fn signals_reach_the_service(runsv: &Path) {
@@ -211,14 +212,14 @@ fn exit_waits_for_runsv(runsv: &Path) {
     let a = sleeper(&t.join("a"));
     with_log(&a);
     let mut r = Runsv::start(runsv, &a);
-    let pid = r.pid();
+    let runsv_proc = r.proc().expect("runsv");
     let o = sv(&t, &["-w", "30", "exit", "a"]);
     assert_line(&o, "ok: a: runsv not running\n", 0);
     // sv sees runsv gone once its control FIFO and lock are released,
     // which the kernel does while the process exits; the process itself
     // may need a moment more before it is a zombie (seen under load).
     assert!(
-        wait_until(Duration::from_secs(2), || !alive(pid)),
+        wait_until(Duration::from_secs(2), || !runsv_proc.alive()),
         "runsv still there after sv exit returned"
     );
     assert!(r.wait_exit());
@@ -280,19 +281,19 @@ fn force_stop_kills_on_timeout(runsv: &Path) {
             mark.display()
         ),
     );
-    let _r = Runsv::start(runsv, &a);
+    let r = Runsv::start(runsv, &a);
     assert!(wait_until(LONG, || mark.exists()));
-    let pid = service_pid(&a);
+    let svc = r.service().expect("the service is runsv's child");
     let o = sv(&t, &["-w", "1", "force-stop", "a"]);
     assert_line(&o, "kill: run: a: (pid P) Ns, want down, got TERM\n", 1);
-    assert!(wait_until(LONG, || !alive(pid) && service_pid(&a) == 0));
+    assert!(wait_until(LONG, || !svc.alive() && service_pid(&a) == 0));
     // Plain stop of a TERM-ignoring service: timeout, no kill.
     fs::remove_file(&mark).unwrap();
     assert_line(&sv(&t, &["start", "a"]), "ok: run: a: (pid P) Ns\n", 0);
     assert!(wait_until(LONG, || mark.exists()));
     let o = sv(&t, &["-w", "1", "stop", "a"]);
     assert_line(&o, "timeout: run: a: (pid P) Ns, want down, got TERM\n", 1);
-    assert!(alive(service_pid(&a)));
+    assert!(r.service().is_some_and(|p| p.alive()));
 }
 
 fn lsb_init_script(runsv: &Path) {
@@ -374,12 +375,13 @@ fn runsv_dying_while_waiting(runsv: &Path) {
     fs::write(a.join("down"), "").unwrap();
     script(&a.join("check"), "#!/bin/sh\nexit 1\n");
     let r = Runsv::start(runsv, &a);
-    let rpid = r.pid();
     let t2 = t.path().to_path_buf();
     let waiter = std::thread::spawn(move || sv_in(&our_sv(), &t2, &["-w", "30", "start", "a"]));
     assert!(wait_until(LONG, || service_pid(&a) > 0));
-    let _ = runit::sys::kill(service_pid(&a), libc::SIGKILL);
-    let _ = runit::sys::kill(rpid, libc::SIGKILL);
+    if let Some(p) = r.service() {
+        p.kill();
+    }
+    r.proc().expect("runsv").kill();
     let o = waiter.join().unwrap();
     assert_line(&o, "fail: a: runsv not running\n", 1);
     drop(r);

@@ -174,18 +174,6 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Whether a process exists (and is not a zombie).
-pub fn alive(pid: i32) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => s
-            .rsplit(") ")
-            .next()
-            .map(|rest| !rest.starts_with('Z'))
-            .unwrap_or(false),
-        Err(_) => false,
-    }
-}
-
 /// Replaces each "(pid N)" and each "Ns" uptime with placeholders, so
 /// outputs from two runs can be compared.
 pub fn mask_pids_and_times(s: &str) -> String {

@@ -57,6 +57,25 @@ impl Proc {
         }
     }
 
+    /// This test process.
+    pub fn me() -> Proc {
+        let pid = std::process::id() as i32;
+        let st = stat(pid).expect("our own /proc entry");
+        Proc {
+            pid,
+            start: st.start,
+        }
+    }
+
+    /// Makes this test process the reaper of orphans among its
+    /// descendants (`PR_SET_CHILD_SUBREAPER`): a process double-forked
+    /// away from its parent is then our child instead of init's, so it
+    /// still counts among `Proc::me().descendants()`. Orphans left as
+    /// zombies stay until the test binary exits.
+    pub fn adopt_orphans() {
+        assert!(sys::set_child_subreaper(), "PR_SET_CHILD_SUBREAPER");
+    }
+
     /// `pid`, if it is at this moment a child of `parent` (zombies
     /// included).
     pub fn child_of(parent: &Proc, pid: i32) -> Option<Proc> {
@@ -122,14 +141,21 @@ impl Proc {
 
     /// Its live children (not zombies).
     pub fn children(&self) -> Vec<Proc> {
-        // The kernel's own list when it has one (cheap with many processes).
-        let path = format!("/proc/{0}/task/{0}/children", self.pid);
-        let pids: Vec<i32> = match fs::read_to_string(path) {
-            Ok(s) => s
-                .split_ascii_whitespace()
+        // The kernel's own lists when it has them (cheap with many
+        // processes): one per thread, each naming what that thread forked.
+        let tasks = fs::read_dir(format!("/proc/{}/task", self.pid))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|t| fs::read_to_string(t.path().join("children")))
+            .collect::<Result<Vec<String>, _>>();
+        let pids: Vec<i32> = match tasks {
+            Ok(lists) if !lists.is_empty() => lists
+                .iter()
+                .flat_map(|s| s.split_ascii_whitespace())
                 .filter_map(|p| p.parse().ok())
                 .collect(),
-            Err(_) => fs::read_dir("/proc")
+            _ => fs::read_dir("/proc")
                 .into_iter()
                 .flatten()
                 .flatten()
@@ -230,5 +256,26 @@ mod tests {
         assert!(crate::wait_until(Duration::from_secs(10), || {
             p.descendants().is_empty()
         }));
+    }
+
+    #[test]
+    fn an_orphan_is_adopted_and_stays_provably_ours() {
+        Proc::adopt_orphans();
+        let mut c = sh("sleep 1000.25 & exit 0");
+        c.wait().unwrap();
+        let me = Proc::me();
+        let mut orphan = None;
+        // Until the forked shell has become sleep.
+        crate::wait_until(Duration::from_secs(10), || {
+            orphan = me.children().into_iter().find(|p| {
+                fs::read(format!("/proc/{}/cmdline", p.pid()))
+                    .is_ok_and(|c| c == b"sleep\x001000.25\x00")
+            });
+            orphan.is_some()
+        });
+        let orphan = orphan.expect("the orphan is our child");
+        assert_eq!(orphan.ppid(), Some(me.pid()));
+        assert!(orphan.kill());
+        assert!(crate::wait_until(Duration::from_secs(10), || !orphan.alive()));
     }
 }

@@ -34,3 +34,9 @@ impl PidFd {
         r == 0
     }
 }
+
+/// Makes the calling process a child subreaper; whether that worked.
+pub fn set_child_subreaper() -> bool {
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes an integer argument only.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 }
+}

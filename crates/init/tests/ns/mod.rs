@@ -15,7 +15,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
-use testkit::{Guard, TempDir};
+use testkit::{Guard, Proc, TempDir};
 
 pub const LONG: Duration = Duration::from_secs(60);
 
@@ -99,15 +99,16 @@ impl Ns {
         self.unshare = Some(Guard::spawn(&mut c));
     }
 
-    /// Host pid of the namespace's PID 1.
-    pub fn pid1(&self) -> Option<i32> {
-        let u = self.unshare.as_ref()?.pid();
-        let s = fs::read_to_string(format!("/proc/{u}/task/{u}/children")).ok()?;
-        s.split_whitespace().next()?.parse().ok()
+    /// The namespace's PID 1 (unshare's only child; a zombie too), by its
+    /// host pid.
+    pub fn pid1(&self) -> Option<Proc> {
+        let u = self.unshare.as_ref()?.proc();
+        let s = fs::read_to_string(format!("/proc/{0}/task/{0}/children", u.pid())).ok()?;
+        Proc::child_of(&u, s.split_whitespace().next()?.parse().ok()?)
     }
 
-    /// Waits for PID 1 to be there, and returns its host pid.
-    pub fn wait_pid1(&self) -> i32 {
+    /// Waits for PID 1 to be there, and returns it.
+    pub fn wait_pid1(&self) -> Proc {
         let mut pid = None;
         testkit::wait_until(LONG, || {
             pid = self.pid1();
@@ -121,21 +122,21 @@ impl Ns {
         let Some(p) = self.pid1() else {
             return Vec::new();
         };
-        let s = fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+        let pid = p.pid();
+        let s = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
         s.split_whitespace()
             .filter_map(|x| x.parse().ok())
-            .map(|pid: i32| (pid, !testkit::alive(pid)))
+            .map(|c: i32| (c, !Proc::child_of(&p, c).is_some_and(|c| c.alive())))
             .collect()
     }
 
     pub fn signal(&self, sig: i32) {
-        let pid = self.wait_pid1();
-        runit::sys::kill(pid, sig).expect("signal PID 1");
+        assert!(self.wait_pid1().signal(sig), "signal PID 1");
     }
 
     /// A path as the namespace's processes see it (its /run, its /etc).
     pub fn inside(&self, path: &str) -> PathBuf {
-        let pid = self.wait_pid1();
+        let pid = self.wait_pid1().pid();
         Path::new(&format!("/proc/{pid}/root")).join(path.trim_start_matches('/'))
     }
 

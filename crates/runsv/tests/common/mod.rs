@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use testkit::{wait_until, Guard};
+use testkit::{wait_until, Guard, Proc};
 
 pub const LONG: Duration = Duration::from_secs(10);
 
@@ -55,6 +55,27 @@ impl Runsv {
         self.guard.as_ref().map_or(0, |g| g.pid())
     }
 
+    /// runsv itself, until it was waited for.
+    pub fn proc(&self) -> Option<Proc> {
+        self.guard.as_ref().map(Guard::proc)
+    }
+
+    /// Whether runsv still runs.
+    pub fn alive(&self) -> bool {
+        self.proc().is_some_and(|p| p.alive())
+    }
+
+    /// The process named by `supervise/pid`, if it is runsv's child (./run
+    /// or ./finish).
+    pub fn service(&self) -> Option<Proc> {
+        Proc::supervised(&self.dir, &self.proc()?)
+    }
+
+    /// The process named by `log/supervise/pid`, if it is runsv's child.
+    pub fn log(&self) -> Option<Proc> {
+        Proc::supervised(&self.dir.join("log"), &self.proc()?)
+    }
+
     pub fn stderr(&self) -> String {
         fs::read_to_string(&self.stderr).unwrap_or_default()
     }
@@ -86,15 +107,13 @@ impl Runsv {
 
 impl Drop for Runsv {
     fn drop(&mut self) {
-        let pids = [read_pid(&self.dir), read_pid(&self.dir.join("log"))];
+        let procs = [self.service(), self.log()];
         let Some(g) = self.guard.as_mut() else { return };
         g.signal(libc::SIGTERM);
         if g.wait_timeout(Duration::from_secs(5)).is_none() {
             // A service that ignores TERM: kill it, then runsv (Guard).
-            for p in pids {
-                if p > 0 {
-                    let _ = runit::sys::kill(p, libc::SIGKILL);
-                }
+            for p in procs.into_iter().flatten() {
+                p.kill();
             }
         }
     }

@@ -9,7 +9,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use testkit::{run, stderr, stdout, wait_until, Guard};
+use testkit::{run, stderr, stdout, wait_until, Guard, Proc};
 
 /// Generous: tests share two cores with other crates' tests.
 pub const LONG: Duration = Duration::from_secs(15);
@@ -70,6 +70,16 @@ impl Runsv {
         self.guard.as_ref().map_or(0, Guard::pid)
     }
 
+    /// runsv itself, until it was waited for.
+    pub fn proc(&self) -> Option<Proc> {
+        self.guard.as_ref().map(Guard::proc)
+    }
+
+    /// The process the status record names, if it is runsv's child.
+    pub fn service(&self) -> Option<Proc> {
+        Proc::child_of(&self.proc()?, service_pid(&self.dir))
+    }
+
     /// Waits for runsv to exit; true when it did.
     pub fn wait_exit(&mut self) -> bool {
         let done = self
@@ -90,12 +100,15 @@ impl Drop for Runsv {
         // Stopped, runsv cannot start anything new while we clean up.
         g.signal(libc::SIGSTOP);
         for d in [self.dir.clone(), self.dir.join("log")] {
-            let p = service_pid(&d);
-            if p > 0 {
-                let _ = runit::sys::kill(p, libc::SIGKILL);
+            if let Some(p) = Proc::child_of(&g.proc(), service_pid(&d)) {
+                p.kill();
             }
         }
-        let _ = runit::sys::kill(-g.pid(), libc::SIGKILL);
+        // The group runsv leads is ours while runsv is not reaped (it holds
+        // the number), and only we reap it.
+        if g.proc().exists() {
+            let _ = runit::sys::kill(-g.pid(), libc::SIGKILL);
+        }
     }
 }
 
