@@ -586,14 +586,15 @@ fn up_while_held_down(
         let s = status(&dir);
         s.pid == 0 && s.wants_up() && s.state == RunState::Down
     };
+    let runsv = runsv.proc().expect("runsv");
     loop {
         assert!(wait_until(LONG, held_down));
-        assert!(runsv.proc().signal(libc::SIGSTOP));
-        assert!(wait_until(LONG, || proc_state(&runsv.proc()) == Some(b'T')));
+        assert!(runsv.signal(libc::SIGSTOP));
+        assert!(wait_until(LONG, || proc_state(&runsv) == Some(b'T')));
         if held_down() {
             break;
         }
-        assert!(runsv.proc().signal(libc::SIGCONT));
+        assert!(runsv.signal(libc::SIGCONT));
     }
     let start = std::time::Instant::now();
     let child = std::process::Command::new(sv)
@@ -615,7 +616,7 @@ fn up_while_held_down(
     let asleep = wait_until(LONG, || {
         proc_syscall(&svp).is_some_and(|n| sleeping.contains(&n))
     });
-    assert!(runsv.proc().signal(libc::SIGCONT));
+    assert!(runsv.signal(libc::SIGCONT));
     assert!(asleep, "sv did not go to sleep");
     let o = child.wait_with_output().expect("sv output");
     let out = String::from_utf8_lossy(&o.stdout).into_owned();

@@ -66,11 +66,6 @@ impl Runsv {
         r
     }
 
-    /// The runsv process, while it has not been waited for.
-    pub fn proc(&self) -> testkit::Proc {
-        self.guard.as_ref().expect("runsv running").proc()
-    }
-
     pub fn pid(&self) -> i32 {
         self.guard.as_ref().map_or(0, Guard::pid)
     }
