@@ -195,3 +195,55 @@ fn kill_tree_empties_the_killed_runsvs_cgroup_first() {
          runsv svc: warning: cgroup CG still not empty after 300 ms: killing it\n"
     );
 }
+
+/// kill-tree without cgroup v2 (a mount namespace where it is unmounted):
+/// `run` leads a process group of its own, and what the killed runsv left
+/// of it (a background child included) is stopped as a group.
+#[test]
+fn kill_tree_without_cgroup_v2_stops_the_killed_runsvs_process_group() {
+    let t = TempDir::new("runsv-killed-pgrp");
+    let dir = service(&t.join("svc"), "sleep 99951 &\nexec sleep 99952");
+    fs::write(dir.join("kill-tree"), "").unwrap();
+    let wrapper = t.join("runsv-ns");
+    testkit::script(
+        &wrapper,
+        &format!(
+            "#!/bin/sh\nfor m in $(awk '$9 == \"cgroup2\" {{print $5}}' /proc/self/mountinfo); do umount \"$m\" || exit 99; done\nexec {} \"$@\"\n",
+            bin("runsv").display()
+        ),
+    );
+    let unshare = t.join("unshare-runsv");
+    testkit::script(
+        &unshare,
+        &format!(
+            "#!/bin/sh\nexec unshare -m --propagation private {} \"$@\"\n",
+            wrapper.display()
+        ),
+    );
+    let mut first = Runsv::start(&unshare, &dir);
+    let rproc = first.guard.as_ref().unwrap().proc();
+    let mut old = None;
+    assert!(wait_until(LONG, || {
+        old = Proc::supervised(&dir, &rproc);
+        old.is_some() && sleeps("99951").len() == 1
+    }));
+    let old = old.unwrap();
+    let old_child = sleeps("99951")[0];
+    first.guard.as_ref().unwrap().signal(libc::SIGKILL);
+    first.wait_exit();
+    first.guard = None;
+    let second = Runsv::start(&unshare, &dir);
+    let sproc = second.guard.as_ref().unwrap().proc();
+    assert!(wait_until(LONG, || Proc::supervised(&dir, &sproc).is_some()));
+    assert!(wait_until(LONG, || sleeps("99951").len() == 1
+        && sleeps("99952").len() == 1));
+    assert!(!old.alive(), "the old run is stopped");
+    assert!(!sleeps("99951").contains(&old_child), "and its group");
+    assert_eq!(
+        second
+            .stderr()
+            .replace(&format!("pid {}", old.pid()), "pid S"),
+        "runsv svc: warning: ./run (pid S) left running by a killed runsv: stopping it\n\
+         runsv svc: warning: no cgroup v2 mounted; kill-tree uses the process group of ./run\n"
+    );
+}
