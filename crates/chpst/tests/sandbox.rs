@@ -642,13 +642,13 @@ fn the_web_demo_runs_hardened_under_runsv() {
         bindir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut runsv = Guard::spawn(
+    let mut runsv = Supervisor(Guard::spawn(
         Command::new(testkit::bin("runsv"))
             .arg(&svc)
             .env("PATH", path)
             .stdout(Stdio::null())
             .stderr(Stdio::null()),
-    );
+    ));
     let pid_file = svc.join("supervise/pid");
     let service_pid = || {
         fs::read_to_string(&pid_file)
@@ -680,8 +680,19 @@ fn the_web_demo_runs_hardened_under_runsv() {
         wait_until(Duration::from_secs(30), served),
         "web never served"
     );
-    runsv.signal(libc::SIGTERM);
-    assert!(runsv.wait_timeout(Duration::from_secs(30)).is_some());
+    runsv.0.signal(libc::SIGTERM);
+    assert!(runsv.0.wait_timeout(Duration::from_secs(30)).is_some());
+}
+
+/// runsv, sent SIGTERM when dropped (it then stops the service and
+/// exits), so that a failing assertion leaves no service behind.
+struct Supervisor(Guard);
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        self.0.signal(libc::SIGTERM);
+        let _ = self.0.wait_timeout(Duration::from_secs(30));
+    }
 }
 
 #[test]
