@@ -6,7 +6,9 @@
 
 pub mod forking;
 pub mod install;
+pub mod listen;
 pub mod map;
+pub mod notify;
 pub mod sys;
 pub mod typed;
 pub mod unit;

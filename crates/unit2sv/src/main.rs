@@ -4,7 +4,9 @@ use unit2sv::{install, map, typed, unit};
 
 const USAGE: &str =
     "usage: unit2sv [-q] [--root DIR] [--dir DIR] [--service DIR] [--no-enable] NAME... | --all
-       unit2sv --forking[=PIDFILE] -- prog [arg...]";
+       unit2sv --forking[=PIDFILE] -- prog [arg...]
+       unit2sv --notify-relay[=all] PATH
+       unit2sv --listen=SPEC... [--fdnames=NAME] -- prog [arg...]";
 
 const HELP: &str = "Reads systemd units (with their drop-ins, and name@instance of a template)
 from /etc/systemd/system, /run/systemd/system and /lib/systemd/system, and
@@ -26,7 +28,14 @@ edited since unit2sv wrote it is kept; re-running changes nothing.
   --forking[=PIDFILE] -- prog [arg...]
                  what run uses for Type=forking: runs prog, then stays in
                  the foreground for as long as the daemon it forked lives,
-                 passing signals on (docs/unit2sv.md)";
+                 passing signals on (docs/unit2sv.md)
+  --notify-relay[=all] PATH
+                 what run uses for Type=notify: a notify socket at PATH
+                 for a daemon that drops root, passed on to runsv's
+  --listen=SPEC... -- prog
+                 what run uses for a service started by its .socket unit:
+                 binds PATH[:MODE[:UID[:GID]]] or [ADDR:]PORT, passes them
+                 as descriptors 3... with LISTEN_FDS, LISTEN_PID";
 
 struct Opts {
     root: PathBuf,
@@ -57,6 +66,29 @@ fn main() {
                 _ => &args[1..],
             };
             unit2sv::forking::run(pidfile.as_deref(), rest);
+        }
+        if first.starts_with("--listen=") {
+            let mut specs = Vec::new();
+            let mut names = String::new();
+            let mut i = 0;
+            while let Some(a) = args.get(i).and_then(|a| a.to_str()) {
+                if let Some(s) = a.strip_prefix("--listen=") {
+                    specs.push(s.to_string());
+                } else if let Some(n) = a.strip_prefix("--fdnames=") {
+                    names = n.to_string();
+                } else {
+                    break;
+                }
+                i += 1;
+            }
+            if args.get(i).and_then(|a| a.to_str()) == Some("--") {
+                i += 1;
+            }
+            unit2sv::listen::run(&specs, &names, &args[i..]);
+        }
+        if first == "--notify-relay" || first == "--notify-relay=all" {
+            let Some(path) = args.get(1) else { usage() };
+            unit2sv::notify::run(first.ends_with("=all"), Path::new(path));
         }
     }
     let mut o = Opts {
@@ -115,7 +147,11 @@ fn convert(o: &Opts, n: &str) -> Result<(), String> {
         return Err(format!("{n}: only .service units are converted"));
     }
     let (entries, sources) = unit::load(&o.root, &name)?;
-    let u = typed::Unit::from_entries(&entries, &name);
+    let mut u = typed::Unit::from_entries(&entries, &name);
+    add_socket_and_tmpfiles(&o.root, &name, &mut u);
+    if let Some(t) = wanted_by_link(&o.root, &name.full) {
+        u.wanted_by.push(t);
+    }
     let layout = map::Layout::default();
     let svc = map::map(&u, &layout);
     let stem = svc.name.clone();
@@ -163,6 +199,33 @@ fn convert(o: &Opts, n: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The service's `.socket` unit (same name) when it has one, and the
+/// package's tmpfiles.d file of the same name (its directories).
+fn add_socket_and_tmpfiles(root: &Path, name: &unit::UnitName, u: &mut typed::Unit) {
+    let sock = format!("{}.socket", name.prefix);
+    if name.instance.is_none() {
+        if let Some(sn) = unit::UnitName::parse(&sock) {
+            if let Ok((entries, _)) = unit::load(root, &sn) {
+                u.add_socket_unit(&sock, &entries);
+                u.socket_enabled |= wanted_by_link(root, &sock).is_some();
+            }
+        }
+    }
+    for dir in [
+        "etc/tmpfiles.d",
+        "run/tmpfiles.d",
+        "usr/lib/tmpfiles.d",
+        "lib/tmpfiles.d",
+    ] {
+        let p = root.join(dir).join(format!("{}.conf", name.prefix));
+        if let Ok(text) = runit::secure::read_bounded_string(&p, 64 * 1024) {
+            let (dirs, _) = typed::parse_tmpfiles(&text);
+            u.tmpfiles = dirs;
+            break;
+        }
+    }
+}
+
 /// Every installed service unit worth a service directory: with an
 /// [Install] section (a unit without one is started by another: a timer,
 /// a socket, a dependency), not masked, not an alias, not systemd's own,
@@ -205,7 +268,10 @@ fn all_units(o: &Opts) -> Vec<String> {
                 continue;
             };
             let u = typed::Unit::from_entries(&entries, &name);
-            if !u.has_install || u.wanted_by.is_empty() {
+            if (!u.has_install || u.wanted_by.is_empty())
+                && !socket_installed(&o.root, &name)
+                && wanted_by_link(&o.root, &f).is_none()
+            {
                 continue;
             }
             let target = match (&name.instance, &u.default_instance) {
@@ -216,6 +282,10 @@ fn all_units(o: &Opts) -> Vec<String> {
                 _ => f.clone(),
             };
             let stem = target.trim_end_matches(".service");
+            if in_stage1(&o.root, stem) {
+                println!("{stem}: runit's stage 1 runs it (/etc/rcS.d); left alone");
+                continue;
+            }
             let existing = rooted(&o.root, &o.dir).join(stem);
             if existing.exists() && !existing.join(install::MARK).exists() {
                 println!(
@@ -228,4 +298,62 @@ fn all_units(o: &Opts) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether the service is started by a `.socket` unit of its name that
+/// is enabled by its [Install] section (dbus, avahi …).
+fn socket_installed(root: &Path, name: &unit::UnitName) -> bool {
+    let Some(sn) = unit::UnitName::parse(&format!("{}.socket", name.prefix)) else {
+        return false;
+    };
+    if name.instance.is_some() {
+        return false;
+    }
+    match unit::load(root, &sn) {
+        Ok((entries, _)) => {
+            let install = entries
+                .iter()
+                .any(|e| e.section == "Install" && e.key == "WantedBy")
+                || wanted_by_link(root, &sn.full).is_some();
+            let accept = entries
+                .iter()
+                .any(|e| e.key == "Accept" && unit::parse_bool(&e.value) == Some(true));
+            install && !accept
+        }
+        Err(_) => false,
+    }
+}
+
+/// The target that wants `unit` through a link in a `TARGET.wants/`
+/// directory (how Debian's packages enable units, and how some are wanted
+/// statically, dbus.socket by sockets.target).
+fn wanted_by_link(root: &Path, unit: &str) -> Option<String> {
+    for t in [
+        "multi-user.target",
+        "default.target",
+        "graphical.target",
+        "sockets.target",
+    ] {
+        for dir in unit::SEARCH_PATH {
+            let link = root.join(dir).join(format!("{t}.wants")).join(unit);
+            if std::fs::symlink_metadata(&link).is_ok() {
+                return Some(t.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// Whether the sysv script of this name is started from /etc/rcS.d, as
+/// runit's stage 1 does before any service (networking, udev …): such a
+/// unit belongs to boot, not to supervision.
+fn in_stage1(root: &Path, stem: &str) -> bool {
+    let Ok(rd) = std::fs::read_dir(root.join("etc/rcS.d")) else {
+        return false;
+    };
+    rd.flatten().any(|e| {
+        let n = e.file_name();
+        let n = n.to_string_lossy();
+        n.len() > 3 && n.starts_with('S') && n[3..] == *stem
+    })
 }

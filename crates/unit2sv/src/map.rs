@@ -93,6 +93,11 @@ fn dep_service(dep: &str) -> Option<String> {
     if let Some(s) = dep.strip_suffix(".service") {
         return Some(s.to_string());
     }
+    // A socket is bound by its service's run (unit2sv --listen), so
+    // needing the socket is needing that service.
+    if let Some(s) = dep.strip_suffix(".socket") {
+        return Some(s.to_string());
+    }
     if !dep.contains('.') {
         return Some(dep.to_string());
     }
@@ -101,7 +106,7 @@ fn dep_service(dep: &str) -> Option<String> {
 
 /// One Limit* directive as dash's `ulimit` (soft and hard, as systemd
 /// sets both; chpst only sets soft limits under the hard one).
-fn ulimit(name: &str, value: &str) -> Result<String, String> {
+fn ulimit(svc: &str, name: &str, value: &str) -> Result<String, String> {
     let (flag, unit): (char, u64) = match name {
         "CPU" => ('t', 1),
         "FSIZE" => ('f', 512),
@@ -132,13 +137,21 @@ fn ulimit(name: &str, value: &str) -> Result<String, String> {
         let n: u64 = num.parse().map_err(|_| format!("not a number: {v}"))?;
         Ok((n.saturating_mul(mult) / unit).to_string())
     };
+    // Raising a hard limit needs CAP_SYS_RESOURCE; without it the soft
+    // limit goes as high as the hard one allows, and a line says so.
+    let short = sh_quote(&format!(
+        "{svc}: Limit{name}={value}: above the hard limit, which may not be raised here; soft limit set to"
+    ));
+    let fallback = format!(
+        "{{ ulimit -S{flag} \"$(ulimit -H{flag})\"; echo {short} \"$(ulimit -H{flag})\"; }}"
+    );
     Ok(match value.split_once(':') {
         Some((s, h)) => format!(
-            "ulimit -H{flag} {} && ulimit -S{flag} {}",
+            "ulimit -H{flag} {} 2>/dev/null && ulimit -S{flag} {} 2>/dev/null || {fallback}",
             conv(h)?,
             conv(s)?
         ),
-        None => format!("ulimit -{flag} {}", conv(value)?),
+        None => format!("ulimit -{flag} {} 2>/dev/null || {fallback}", conv(value)?),
     })
 }
 
@@ -365,6 +378,22 @@ pub fn map(u: &Unit, layout: &Layout) -> Service {
     }
     run.push_str(&deps);
 
+    for t in &u.tmpfiles {
+        let mut opts = String::new();
+        if let Some(us) = &t.user {
+            let _ = write!(opts, " -o {}", sh_quote(us));
+        }
+        if let Some(g) = &t.group {
+            let _ = write!(opts, " -g {}", sh_quote(g));
+        }
+        let mode = t.mode.clone().unwrap_or_else(|| "0755".into());
+        let _ = writeln!(
+            run,
+            "install -d{opts} -m {} {} || exit 111  # tmpfiles.d",
+            sh_quote(&mode),
+            sh_quote(&t.path)
+        );
+    }
     for d in &u.dirs {
         let mode = d.mode.clone().unwrap_or_else(|| "0755".into());
         for n in &d.names {
@@ -395,9 +424,9 @@ pub fn map(u: &Unit, layout: &Layout) -> Service {
         }
     }
     for (k, v) in &u.limits {
-        match ulimit(k, v) {
+        match ulimit(&name, k, v) {
             Ok(l) => {
-                let _ = writeln!(run, "{l} || exit 111");
+                let _ = writeln!(run, "{l}");
             }
             Err(why) => {
                 let _ = writeln!(run, "# not honoured: Limit{k}={v} ({why})");
@@ -436,11 +465,48 @@ pub fn map(u: &Unit, layout: &Layout) -> Service {
     let main = u.exec_start.first();
     if !u.exec_start_post.is_empty() && u.kind != Type::Oneshot {
         for e in &u.exec_start_post {
-            let _ = writeln!(run, "# not honoured: ExecStartPre={} (runs after the start; no place for it before exec)", cmd(e));
+            let _ = writeln!(run, "# not honoured: ExecStartPost={} (runs after the start; no place for it before exec)", cmd(e));
         }
         warn.push(
             "ExecStartPost=: not honoured (nothing runs after the exec of the service)".into(),
         );
+    }
+    // Socket activation: unit2sv --listen binds and passes the sockets.
+    let mut listen = String::new();
+    if !u.sockets.is_empty() {
+        if matches!(u.kind, Type::Oneshot | Type::Forking) {
+            warn.push("socket activation of a oneshot or forking service is not supported".into());
+        } else {
+            for s in &u.sockets {
+                let mut spec = sh_quote(&s.listen);
+                if s.listen.starts_with('/') {
+                    spec.push(':');
+                    spec.push_str(&sh_quote(s.mode.as_deref().unwrap_or("0666")));
+                    if s.user.is_some() || s.group.is_some() {
+                        let uid = s
+                            .user
+                            .as_ref()
+                            .map(|x| format!("$(id -u {})", sh_quote(x)))
+                            .unwrap_or_default();
+                        let gid = s
+                            .group
+                            .as_ref()
+                            .map(|x| format!("$(getent group {} | cut -d: -f3)", sh_quote(x)))
+                            .unwrap_or_default();
+                        spec = format!(
+                            "\"{}:{}:{}:{}\"",
+                            s.listen.replace('"', ""),
+                            s.mode.as_deref().unwrap_or("0666"),
+                            uid,
+                            gid
+                        );
+                    }
+                }
+                let _ = write!(listen, "--listen={spec} ");
+            }
+            let names = u.socket_unit.clone().unwrap_or_default();
+            listen = format!("unit2sv {listen}--fdnames={} -- ", sh_quote(&names));
+        }
     }
     match u.kind {
         Type::Oneshot => {
@@ -466,14 +532,9 @@ pub fn map(u: &Unit, layout: &Layout) -> Service {
                     .as_ref()
                     .map(|p| format!("={}", sh_quote(p)))
                     .unwrap_or_default();
-                let words: Vec<String> = e.words.iter().map(sh_word).collect();
-                let _ = writeln!(
-                    run,
-                    "exec {}unit2sv --forking{} -- {}",
-                    chpst(e),
-                    pid,
-                    words.join(" ")
-                );
+                // The helper stays root and unsandboxed, as systemd does:
+                // it must be able to signal the daemon whoever it runs as.
+                let _ = writeln!(run, "exec unit2sv --forking{} -- {}", pid, cmd(e));
             }
         }
         Type::Dbus => {
@@ -485,19 +546,29 @@ pub fn map(u: &Unit, layout: &Layout) -> Service {
                     run,
                     "( i=0; while [ $i -lt 600 ]; do dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:{bus} 2>/dev/null | grep -q 'boolean true' && {{ echo >&3; exit 0; }}; sleep 0.1; i=$((i+1)); done ) &"
                 );
-                let _ = writeln!(run, "exec {} 3>&-", cmd(e));
+                let _ = writeln!(run, "exec {}{} 3>&-", listen, cmd(e));
             } else if let Some(e) = main {
                 let _ = writeln!(run, "exec {}", cmd(e));
             }
         }
         _ => {
+            if matches!(u.kind, Type::Notify | Type::NotifyReload) {
+                // runsv's socket is root's: the daemon gets one it can
+                // reach after dropping root, relayed when it is the sender.
+                let sock = sh_quote(&format!("{STOP_MARKS}/notify/{name}"));
+                let all = if u.notify_all { "=all" } else { "" };
+                let _ = writeln!(
+                    run,
+                    "unit2sv --notify-relay{all} {sock} || exit 111\nexport NOTIFY_SOCKET={sock}"
+                );
+            }
             if let Some(e) = main {
                 if u.exec_start.len() > 1 {
                     warn.push(
                         "several ExecStart= lines outside Type=oneshot; the first is used".into(),
                     );
                 }
-                let _ = writeln!(run, "exec {}", cmd(e));
+                let _ = writeln!(run, "exec {}{}", listen, cmd(e));
             } else {
                 let _ = writeln!(run, "exec sleep infinity");
             }
@@ -517,9 +588,6 @@ pub fn map(u: &Unit, layout: &Layout) -> Service {
                 body: String::new(),
                 mode: 0o644,
             });
-            if user.is_some() {
-                warn.push("Type=notify with User=: runsv's notify socket is root's alone, so readiness is not seen (docs/unit2sv.md)".into());
-            }
         }
         Type::Dbus if u.bus_name.is_some() => {
             files.push(OutFile {
@@ -729,12 +797,13 @@ pub fn map(u: &Unit, layout: &Layout) -> Service {
         mode: 0o755,
     });
 
-    let enable = u.wanted_by.iter().any(|t| {
-        matches!(
-            t.as_str(),
-            "multi-user.target" | "default.target" | "graphical.target"
-        )
-    });
+    let enable = u.socket_enabled
+        || u.wanted_by.iter().any(|t| {
+            matches!(
+                t.as_str(),
+                "multi-user.target" | "default.target" | "graphical.target"
+            )
+        });
     Service {
         name,
         files,

@@ -55,6 +55,50 @@ pub struct Dirs {
     pub mode: Option<String>,
 }
 
+/// One `Listen*=` of the service's `.socket` unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Socket {
+    pub listen: String,
+    pub mode: Option<String>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+}
+
+/// A `d`/`D` line of the package's tmpfiles.d file: a directory systemd
+/// makes at boot that the daemon counts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TmpDir {
+    pub path: String,
+    pub mode: Option<String>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+}
+
+/// The `d` and `D` lines of a tmpfiles.d(5) file; other lines are
+/// returned as they stand, for a comment.
+pub fn parse_tmpfiles(text: &str) -> (Vec<TmpDir>, Vec<String>) {
+    let mut dirs = Vec::new();
+    let mut other = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let field = |i: usize| f.get(i).filter(|v| **v != "-").map(|v| v.to_string());
+        match f.first().map(|t| t.trim_end_matches('!')) {
+            Some("d" | "D") if f.len() >= 2 && f[1].starts_with('/') && !f[1].contains('%') => dirs
+                .push(TmpDir {
+                    path: f[1].to_string(),
+                    mode: field(2),
+                    user: field(3),
+                    group: field(4),
+                }),
+            _ => other.push(line.to_string()),
+        }
+    }
+    (dirs, other)
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Unit {
     pub name: Option<UnitName>,
@@ -103,6 +147,14 @@ pub struct Unit {
     pub wanted_by: Vec<String>,
     pub default_instance: Option<String>,
     pub has_install: bool,
+    /// The `.socket` unit's sockets (socket activation) and its name.
+    pub sockets: Vec<Socket>,
+    pub socket_unit: Option<String>,
+    /// The `.socket` unit is enabled (WantedBy=sockets.target …).
+    pub socket_enabled: bool,
+    /// NotifyAccess=all: readiness from any process of the service.
+    pub notify_all: bool,
+    pub tmpfiles: Vec<TmpDir>,
     /// Directives kept as comments: (section, key, value, why).
     pub unhandled: Vec<(String, String, String, String)>,
     /// Problems worth a warning that are not a directive of their own.
@@ -290,12 +342,11 @@ impl Unit {
             }
             // runsv leaves SIGPIPE at its default, as IgnoreSIGPIPE=no asks.
             ("Service", "IgnoreSIGPIPE") if unit::parse_bool(v) == Some(false) => {}
-            ("Service", "NotifyAccess") if v == "all" => {}
-            ("Service", "NotifyAccess") => {
-                return Err(
-                    "runsv's notify socket takes READY=1 from any process that can reach it".into(),
-                )
-            }
+            ("Service", "NotifyAccess") => match v {
+                "main" | "" => self.notify_all = false,
+                "all" | "exec" => self.notify_all = true,
+                other => return Err(format!("NotifyAccess={other}: taken as main")),
+            },
             ("Service", "KillSignal") => self.kill_signal = Some(v.to_string()),
             ("Service", "KillMode") => self.kill_mode = Some(v.to_string()),
             ("Service", "TimeoutStopSec") => {
@@ -344,6 +395,51 @@ impl Unit {
             _ => return Err(unhandled_reason(key)),
         }
         Ok(())
+    }
+
+    /// Takes the listening sockets of the service's `.socket` unit.
+    pub fn add_socket_unit(&mut self, name: &str, entries: &[Entry]) {
+        let mut mode = None;
+        let mut user = None;
+        let mut group = None;
+        let mut listens = Vec::new();
+        let mut v6only = false;
+        self.socket_enabled = entries
+            .iter()
+            .any(|e| e.section == "Install" && e.key == "WantedBy");
+        for e in entries.iter().filter(|e| e.section == "Socket") {
+            match e.key.as_str() {
+                "ListenStream" => listens.push(e.value.clone()),
+                "SocketMode" => mode = Some(e.value.clone()),
+                "SocketUser" => user = Some(e.value.clone()),
+                "SocketGroup" => group = Some(e.value.clone()),
+                "BindIPv6Only" => v6only = e.value == "ipv6-only",
+                "Accept" if unit::parse_bool(&e.value) == Some(true) => {
+                    self.notes.push(format!(
+                        "{name}: Accept=yes (a service per connection) is not supported"
+                    ));
+                    return;
+                }
+                _ => self.unhandled.push((
+                    "Socket".into(),
+                    e.key.clone(),
+                    e.value.clone(),
+                    format!("in {name}; not known to unit2sv"),
+                )),
+            }
+        }
+        for mut l in listens {
+            if v6only && l.starts_with('[') {
+                l.push_str("/v6only");
+            }
+            self.sockets.push(Socket {
+                listen: l,
+                mode: mode.clone(),
+                user: user.clone(),
+                group: group.clone(),
+            });
+        }
+        self.socket_unit = Some(name.to_string());
     }
 
     fn dir_entry(&mut self, kind: DirKind) -> &mut Dirs {

@@ -360,9 +360,37 @@ fn split_words(s: &str, no_env: bool) -> Result<Vec<Word>, String> {
         if word.is_empty() {
             word.push(Seg::Lit(String::new()));
         }
-        words.push(word);
+        words.push(literal_unbraced(word));
     }
     Ok(words)
+}
+
+/// systemd replaces `$NAME` only when it is a word of its own; inside a
+/// longer word it stays as written (`${NAME}` is replaced anywhere).
+fn literal_unbraced(word: Word) -> Word {
+    if word.len() == 1 {
+        return word;
+    }
+    let mut out: Word = Vec::new();
+    let mut lit = String::new();
+    for seg in word {
+        match seg {
+            Seg::Lit(l) => lit.push_str(&l),
+            Seg::Var {
+                name,
+                braced: false,
+            } => {
+                lit.push('$');
+                lit.push_str(&name);
+            }
+            v => {
+                flush(&mut out, &mut lit);
+                out.push(v);
+            }
+        }
+    }
+    flush(&mut out, &mut lit);
+    out
 }
 
 fn flush(word: &mut Word, lit: &mut String) {
@@ -603,13 +631,9 @@ mod tests {
         assert_eq!(e.words[1], vec![Seg::Lit("-c".into())]);
         assert_eq!(
             e.words[2],
+            // $X inside a longer word stays as written, ${Y} is replaced
             vec![
-                Seg::Lit("echo \"".into()),
-                Seg::Var {
-                    name: "X".into(),
-                    braced: false
-                },
-                Seg::Lit("\" ".into()),
+                Seg::Lit("echo \"$X\" ".into()),
                 Seg::Var {
                     name: "Y".into(),
                     braced: true

@@ -28,16 +28,29 @@ fn path_env() -> String {
 /// runsv on the result (its own supervise/, no log service); the run's
 /// output goes to ROOT/out.
 fn start(tag: &str, unit: &str) -> Svc {
+    start_with(tag, unit, None)
+}
+
+/// As [`start`], with a `.socket` unit of the same name.
+fn start_with(tag: &str, unit: &str, socket: Option<&str>) -> Svc {
     let t = TempDir::new(&format!("unit2sv-{tag}"));
     let root = t.path().to_path_buf();
     let name = format!("u2s-{}-{tag}", std::process::id());
     let units = root.join("lib/systemd/system");
     fs::create_dir_all(&units).unwrap();
+    let root_s = root.display().to_string();
     fs::write(
         units.join(format!("{name}.service")),
-        unit.replace("ROOT", &root.display().to_string()),
+        unit.replace("ROOT", &root_s),
     )
     .unwrap();
+    if let Some(sock) = socket {
+        fs::write(
+            units.join(format!("{name}.socket")),
+            sock.replace("ROOT", &root_s),
+        )
+        .unwrap();
+    }
     let o = run(Command::new(bin("unit2sv"))
         .arg("--root")
         .arg(&root)
@@ -80,6 +93,15 @@ impl Svc {
     fn supervised(&self) -> Option<Proc> {
         Proc::supervised(&self.dir, &self.runsv.proc())
     }
+    /// run's process, once runsv's supervise/pid names it.
+    fn running(&self) -> Proc {
+        let mut p = None;
+        wait_until(LONG, || {
+            p = self.supervised();
+            p.is_some()
+        });
+        p.unwrap_or_else(|| panic!("{} {}", self.status(), self.out()))
+    }
     fn out(&self) -> String {
         fs::read_to_string(self.root.join("out")).unwrap_or_default()
     }
@@ -110,7 +132,7 @@ fn forking_daemon_with_pidfile() {
         "{}",
         s.out()
     );
-    let helper = s.supervised().expect("run is runsv's child");
+    let helper = s.running();
     let pid: i32 = s.file("d.pid").unwrap().trim().parse().unwrap();
     // The daemon was reparented to the helper (a subreaper): provably ours.
     let daemon = Proc::child_of(&helper, pid).expect("the daemon is the helper's child");
@@ -128,7 +150,7 @@ fn forking_daemon_with_pidfile() {
         "{}",
         s.out()
     );
-    let helper2 = s.supervised().unwrap();
+    let helper2 = s.running();
     let pid2: i32 = s.file("d.pid").unwrap().trim().parse().unwrap();
     let daemon2 = Proc::child_of(&helper2, pid2).expect("the new daemon");
 
@@ -150,7 +172,7 @@ fn forking_daemon_without_pidfile_is_the_one_left() {
         "{}",
         s.out()
     );
-    let helper = s.supervised().unwrap();
+    let helper = s.running();
     let kids = helper.children();
     assert_eq!(kids.len(), 1, "{}", s.out());
     let o = s.sv(&["-w", "10", "down"]);
@@ -166,11 +188,47 @@ fn notify_readiness() {
     }
     let s = start(
         "notify",
-        "[Service]\nType=notify\nExecStart=/bin/sh -c 'sleep 0.5; systemd-notify --ready; exec sleep 1000'\n",
+        "[Service]\nType=notify\nNotifyAccess=all\nExecStart=/bin/sh -c 'sleep 0.5; systemd-notify --ready; exec sleep 1000'\n",
     );
     let o = s.sv(&["-w", "10", "up"]);
     assert!(o.starts_with("ok: run: "), "{o}");
     assert!(s.status().contains(", ready "), "{}", s.status());
+}
+
+#[test]
+fn notify_readiness_from_a_daemon_that_runs_as_a_user() {
+    if !Path::new("/usr/bin/systemd-notify").exists() {
+        eprintln!("skipped: no systemd-notify");
+        return;
+    }
+    let s = start(
+        "notifyuser",
+        "[Service]\nType=notify\nNotifyAccess=all\nUser=nobody\nExecStart=/bin/sh -c 'sleep 0.5; systemd-notify --ready; exec sleep 1000'\n",
+    );
+    let o = s.sv(&["-w", "10", "up"]);
+    assert!(o.starts_with("ok: run: "), "{o} {}", s.out());
+    assert!(s.status().contains(", ready "), "{}", s.status());
+    let sock = Path::new("/run/unit2sv/notify").join(&s.name);
+    assert!(sock.exists());
+    s.sv(&["-w", "10", "down"]);
+    // The relay ends with the daemon and takes its socket with it.
+    assert!(wait_until(LONG, || !sock.exists()));
+}
+
+#[test]
+fn readiness_from_another_process_is_refused() {
+    let s = start(
+        "notifyother",
+        "[Service]\nType=notify\nExecStart=/bin/sleep 1000\n",
+    );
+    assert!(wait_until(LONG, || s.supervised().is_some()));
+    let sock = Path::new("/run/unit2sv/notify").join(&s.name);
+    assert!(wait_until(LONG, || sock.exists()));
+    // Anyone may write to the relay's socket; only the daemon is heard.
+    let me = std::os::unix::net::UnixDatagram::unbound().unwrap();
+    me.send_to(b"READY=1", &sock).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(s.status().contains(", not ready"), "{}", s.status());
 }
 
 #[test]
@@ -180,10 +238,10 @@ fn restart_no_stays_down_after_a_failure_but_obeys_sv_restart() {
         "[Service]\nExecStart=/bin/sh -c 'if [ -e ROOT/fail ]; then exit 3; fi; exec sleep 1000'\n",
     );
     assert!(wait_until(LONG, || s.supervised().is_some()));
-    let first = s.supervised().unwrap();
+    let first = s.running();
     let o = s.sv(&["-w", "10", "restart"]);
     assert!(o.starts_with("ok: run: "), "{o}");
-    let second = s.supervised().unwrap();
+    let second = s.running();
     assert_ne!(first, second);
     // A failure nobody asked for: Restart=no leaves it down.
     fs::write(s.root.join("fail"), "").unwrap();
@@ -221,6 +279,42 @@ fn oneshot_remain_after_exit_reload_and_kill_signal() {
     let o = k.sv(&["-w", "10", "down"]);
     assert!(o.starts_with("ok: "), "{o}");
     assert_eq!(k.file("int").as_deref(), Some("int\n"));
+}
+
+#[test]
+fn socket_activation() {
+    let s = start_with(
+        "listen",
+        "[Service]\nExecStart=/bin/sh -c 'echo $LISTEN_FDS $LISTEN_FDNAMES $LISTEN_PID $$$$ > ROOT/env; exec sleep 1000'\n",
+        Some("[Socket]\nListenStream=ROOT/sock\nSocketMode=0600\n[Install]\nWantedBy=sockets.target\n"),
+    );
+    assert!(
+        wait_until(LONG, || s.file("env").is_some_and(|e| e.ends_with('\n'))),
+        "{}",
+        s.out()
+    );
+    let env = s.file("env").unwrap();
+    let f: Vec<&str> = env.split_whitespace().collect();
+    assert_eq!(
+        f.len(),
+        4,
+        "{env} {}",
+        fs::read_to_string(s.dir.join("run")).unwrap()
+    );
+    assert_eq!(&f[..2], ["1", &format!("{}.socket", s.name)]);
+    assert_eq!(f[2], f[3], "LISTEN_PID is the daemon's pid");
+    let meta = fs::metadata(s.root.join("sock")).unwrap();
+    assert_eq!(std::os::unix::fs::MetadataExt::mode(&meta) & 0o777, 0o600);
+    // The daemon holds the listening socket at descriptor 3.
+    let daemon = s.running();
+    let fd3 = fs::read_link(format!("/proc/{}/fd/3", daemon.pid())).unwrap();
+    assert!(
+        fd3.to_string_lossy().starts_with("socket:"),
+        "{}",
+        fd3.display()
+    );
+    std::os::unix::net::UnixStream::connect(s.root.join("sock"))
+        .expect("connect to the passed socket");
 }
 
 #[test]

@@ -218,6 +218,15 @@ impl DgramBatch {
     /// The uid of the `i`th datagram's sender, as the kernel vouches for it
     /// on a unix socket with [`pass_credentials`]; `None` without it.
     pub fn sender_uid(&self, i: usize) -> Option<u32> {
+        self.sender(i).map(|c| c.uid)
+    }
+
+    /// The pid of the `i`th datagram's sender, as [`Self::sender_uid`].
+    pub fn sender_pid(&self, i: usize) -> Option<i32> {
+        self.sender(i).map(|c| c.pid)
+    }
+
+    fn sender(&self, i: usize) -> Option<libc::ucred> {
         if i >= self.got {
             return None;
         }
@@ -236,8 +245,9 @@ impl DgramBatch {
             {
                 return None;
             }
-            let cred = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::ucred>());
-            Some(cred.uid)
+            Some(std::ptr::read_unaligned(
+                libc::CMSG_DATA(c).cast::<libc::ucred>(),
+            ))
         }
     }
 
