@@ -6,8 +6,10 @@
 //! behind passes a datagram on to runsv's socket only when the kernel
 //! says it came from the daemon (the process that called the relay and
 //! then exec'd the daemon), or with `=all` (NotifyAccess=all) from one of
-//! its descendants, as systemd's NotifyAccess= checks. It ends with the
-//! daemon (a pidfd, no polling).
+//! its descendants, as systemd's NotifyAccess= checks (a sender that has
+//! already exited, as `systemd-notify` does, counts with `=all` when it
+//! ran as the daemon's user). It ends with the daemon (a pidfd, no
+//! polling).
 
 use crate::sys;
 use runit::sys::{pass_credentials, poll, pollfd, DgramBatch};
@@ -26,13 +28,24 @@ fn parent_of(pid: i32) -> Option<i32> {
     s.get(s.rfind(')')? + 2..)?.split(' ').nth(1)?.parse().ok()
 }
 
-/// Whether `pid` is `main` or (with `all`) below it.
-fn allowed(pid: i32, main: i32, all: bool) -> bool {
+fn uid_of(pid: i32) -> Option<u32> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = s.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Whether `pid` (running as `uid`) is `main` or (with `all`) below it.
+/// A sender already gone (`systemd-notify` exits at once) cannot be
+/// traced: with `all` it counts when it ran as the daemon's user.
+fn allowed(pid: i32, uid: Option<u32>, main: i32, all: bool) -> bool {
     if pid == main {
         return true;
     }
     if !all {
         return false;
+    }
+    if parent_of(pid).is_none() {
+        return uid.is_some() && uid == uid_of(main);
     }
     let mut p = pid;
     for _ in 0..64 {
@@ -105,7 +118,10 @@ pub fn run(all: bool, path: &Path) -> ! {
             continue;
         };
         for i in 0..n {
-            let from_daemon = batch.sender_pid(i).is_some_and(|p| allowed(p, main, all));
+            let uid = batch.sender_uid(i);
+            let from_daemon = batch
+                .sender_pid(i)
+                .is_some_and(|p| allowed(p, uid, main, all));
             if let (true, Some((msg, _))) = (from_daemon, batch.get(i)) {
                 let _ = out.send_to(msg, Path::new(&upstream));
             }

@@ -69,7 +69,12 @@ fn start_with(tag: &str, unit: &str, socket: Option<&str>) -> Svc {
             .stdout(out.try_clone().unwrap())
             .stderr(out),
     );
-    assert!(wait_until(LONG, || dir.join("supervise/ok").exists()));
+    // supervise/ok exists a moment before runsv reads it.
+    let sv_ok = || {
+        let o = run(Command::new(bin("sv")).arg("status").arg(&dir));
+        !stdout(&o).contains("runsv not running") && o.status.success()
+    };
+    assert!(wait_until(LONG, sv_ok));
     Svc {
         _t: t,
         root,
