@@ -87,23 +87,7 @@ impl Launch {
     }
 
     unsafe fn child(&self, argv: &[*const libc::c_char]) -> ! {
-        match self.reset_only {
-            Some(sigs) => {
-                for &sig in sigs {
-                    libc::signal(sig, libc::SIG_DFL);
-                }
-            }
-            None => {
-                for sig in 1..32 {
-                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                        libc::signal(sig, libc::SIG_DFL);
-                    }
-                }
-            }
-        }
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        super::signals::reset_for_exec(self.reset_only);
         if self.setsid {
             libc::setsid();
         }

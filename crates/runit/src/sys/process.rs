@@ -210,23 +210,7 @@ impl Spawn {
             libc::write(err_fd, b.as_ptr().cast(), 4);
             libc::_exit(111)
         };
-        match self.reset_only {
-            Some(sigs) => {
-                for &sig in sigs {
-                    libc::signal(sig, libc::SIG_DFL);
-                }
-            }
-            None => {
-                for sig in 1..32 {
-                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                        libc::signal(sig, libc::SIG_DFL);
-                    }
-                }
-            }
-        }
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        super::signals::reset_for_exec(self.reset_only);
         if self.setsid {
             libc::setsid();
         } else if self.new_pgrp {

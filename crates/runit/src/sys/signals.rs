@@ -22,6 +22,34 @@ extern "C" fn note_signal(sig: libc::c_int) {
     }
 }
 
+/// In a freshly forked child, before exec: the dispositions this process
+/// set go back to their defaults (`Some`: only these signals, so what was
+/// ignored when the program started stays ignored, as with runit; `None`:
+/// every signal), and nothing stays blocked.
+///
+/// # Safety
+/// Only between fork and exec: it changes the whole process's signal state
+/// with calls that are async-signal-safe.
+pub(crate) unsafe fn reset_for_exec(reset_only: Option<&[i32]>) {
+    match reset_only {
+        Some(sigs) => {
+            for &sig in sigs {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+        None => {
+            for sig in 1..32 {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+        }
+    }
+    let mut set: libc::sigset_t = std::mem::zeroed();
+    libc::sigemptyset(&mut set);
+    libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+}
+
 /// The process-wide self-pipe: each caught signal becomes one byte.
 pub struct SelfPipe {
     read: OwnedFd,
