@@ -122,7 +122,7 @@ pub struct Guard(pub Child, Proc);
 
 impl Guard {
     pub fn spawn(cmd: &mut Command) -> Guard {
-        let child = cmd.spawn().expect("spawn");
+        let child = retry_text_busy(|| cmd.spawn()).expect("spawn");
         let proc = Proc::of_child(&child);
         Guard(child, proc)
     }
@@ -161,7 +161,23 @@ impl Drop for Guard {
 
 /// Runs a command to completion, with no stdin, capturing its output.
 pub fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null()).output().expect("run command")
+    cmd.stdin(Stdio::null());
+    retry_text_busy(|| cmd.output()).expect("run command")
+}
+
+/// Starts a program again while exec says "text file busy": a script this
+/// test binary has just written can still be open for writing in a child
+/// that another test thread forked at that moment, until that child execs.
+fn retry_text_busy<T>(mut start: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    let end = Instant::now() + Duration::from_secs(5);
+    loop {
+        match start() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && Instant::now() < end => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            result => return result,
+        }
+    }
 }
 
 /// stdout of an Output as a String.
