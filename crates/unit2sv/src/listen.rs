@@ -101,7 +101,24 @@ pub fn run(specs: &[String], names: &str, argv: &[OsString]) -> ! {
         .args(&argv[1..])
         .env("LISTEN_FDS", specs.len().to_string())
         .env("LISTEN_PID", std::process::id().to_string())
-        .env("LISTEN_FDNAMES", names)
+        .env("LISTEN_FDNAMES", fdnames(names, specs.len()))
         .exec();
     fatal(&format!("unable to run {}: {err}", prog.to_string_lossy()))
+}
+
+/// systemd names every descriptor: one name per socket, `:` between.
+fn fdnames(name: &str, count: usize) -> String {
+    vec![name; count].join(":")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_descriptor_is_named() {
+        assert_eq!(
+            super::fdnames("mariadb.socket", 3),
+            "mariadb.socket:mariadb.socket:mariadb.socket"
+        );
+        assert_eq!(super::fdnames("dbus.socket", 1), "dbus.socket");
+    }
 }

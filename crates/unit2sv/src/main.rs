@@ -152,6 +152,15 @@ fn convert(o: &Opts, n: &str) -> Result<(), String> {
     if let Some(t) = wanted_by_link(&o.root, &name.full) {
         u.wanted_by.push(t);
     }
+    // A socket unit that is not on this system (syslog.socket is
+    // systemd's own) is no dependency to wait for.
+    for list in [&mut u.requires, &mut u.wants, &mut u.after] {
+        list.retain(|d| {
+            !d.ends_with(".socket")
+                || unit::UnitName::parse(d)
+                    .is_some_and(|n| !matches!(unit::find(&o.root, &n), unit::Found::Missing))
+        });
+    }
     let layout = map::Layout::default();
     let svc = map::map(&u, &layout);
     let stem = svc.name.clone();
