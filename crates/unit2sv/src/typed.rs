@@ -223,6 +223,11 @@ impl Unit {
                     .push((e.section.clone(), e.key.clone(), e.value.clone(), why));
             }
         }
+        // systemd gives Type=dbus an implicit Requires= and After= on the
+        // bus's socket, that is (here) on the dbus service.
+        if u.kind == Type::Dbus {
+            u.requires.push("dbus.socket".into());
+        }
         unknown_spec.dedup();
         for c in unknown_spec {
             u.notes.push(format!(
