@@ -169,30 +169,10 @@ pub fn chmod_at(dir: i32, name: &CStr, mode: u32) -> Result<(), Errno> {
     cvt(unsafe { libc::syscall(libc::SYS_fchmodat, dir, name.as_ptr(), mode) }).map(drop)
 }
 
-/// What `path` is, by lstat-like statx(2) of its mode, or the error.
-pub fn file_type(path: &CStr) -> Result<u32, Errno> {
+/// statx(2) of `path` (a link is followed) for the fields in `mask`.
+fn statx(path: &CStr, mask: u32) -> Result<libc::statx, Errno> {
     // SAFETY: a zeroed statx is a valid out-parameter.
     let mut st: libc::statx = unsafe { core::mem::zeroed() };
-    // SAFETY: path is NUL-terminated; st is writable.
-    cvt(unsafe {
-        libc::syscall(
-            libc::SYS_statx,
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            0,
-            libc::STATX_TYPE,
-            &mut st as *mut libc::statx,
-        )
-    })?;
-    Ok(u32::from(st.stx_mode) & libc::S_IFMT)
-}
-
-/// A device node's type and mode, device number and owner, as statx(2)
-/// reports them: `(mode, rdev, uid, gid)`.
-pub fn device_node(path: &CStr) -> Result<(u32, u64, u32, u32), Errno> {
-    // SAFETY: a zeroed statx is a valid out-parameter.
-    let mut st: libc::statx = unsafe { core::mem::zeroed() };
-    let mask = libc::STATX_TYPE | libc::STATX_MODE | libc::STATX_UID | libc::STATX_GID;
     // SAFETY: path is NUL-terminated; st is writable.
     cvt(unsafe {
         libc::syscall(
@@ -204,6 +184,19 @@ pub fn device_node(path: &CStr) -> Result<(u32, u64, u32, u32), Errno> {
             &mut st as *mut libc::statx,
         )
     })?;
+    Ok(st)
+}
+
+/// What `path` is, by statx(2) of its mode, or the error.
+pub fn file_type(path: &CStr) -> Result<u32, Errno> {
+    Ok(u32::from(statx(path, libc::STATX_TYPE)?.stx_mode) & libc::S_IFMT)
+}
+
+/// A device node's type and mode, device number and owner, as statx(2)
+/// reports them: `(mode, rdev, uid, gid)`.
+pub fn device_node(path: &CStr) -> Result<(u32, u64, u32, u32), Errno> {
+    let mask = libc::STATX_TYPE | libc::STATX_MODE | libc::STATX_UID | libc::STATX_GID;
+    let st = statx(path, mask)?;
     let rdev = libc::makedev(st.stx_rdev_major, st.stx_rdev_minor);
     Ok((u32::from(st.stx_mode), rdev, st.stx_uid, st.stx_gid))
 }
@@ -236,19 +229,7 @@ pub fn mknod_at(
 /// Whether `path` is the root of a mount (statx's STATX_ATTR_MOUNT_ROOT).
 pub fn is_mount_root(path: &CStr) -> Result<bool, Errno> {
     const STATX_ATTR_MOUNT_ROOT: u64 = 0x2000;
-    // SAFETY: a zeroed statx is a valid out-parameter.
-    let mut st: libc::statx = unsafe { core::mem::zeroed() };
-    // SAFETY: path is NUL-terminated; st is writable.
-    cvt(unsafe {
-        libc::syscall(
-            libc::SYS_statx,
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            0,
-            libc::STATX_TYPE,
-            &mut st as *mut libc::statx,
-        )
-    })?;
+    let st = statx(path, libc::STATX_TYPE)?;
     if st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT == 0 {
         return Err(Errno(libc::ENOSYS));
     }
