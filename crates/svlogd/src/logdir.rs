@@ -96,13 +96,16 @@ impl LogDir {
         let path = PathBuf::from(dir);
         let shown = dir.to_string_lossy();
         let name: &str = &shown;
-        if let Err(e) = File::open(&path) {
+        let unable_to_open = |e: std::io::Error| {
             warn(&[
                 "unable to open log directory: ",
                 name,
                 ": ",
                 msg::io_errstr(&e),
-            ]);
+            ])
+        };
+        if let Err(e) = File::open(&path) {
+            unable_to_open(e);
             return None;
         }
         if !path.is_dir() {
@@ -113,12 +116,7 @@ impl LogDir {
         // Another user who can write here could plant links for us to
         // write through, or a processor's files.
         if let Err(e) = secure::check_dir(&path) {
-            warn(&[
-                "unable to open log directory: ",
-                name,
-                ": ",
-                msg::io_errstr(&e),
-            ]);
+            unable_to_open(e);
             return None;
         }
         let lock = match secure::open_own(&path.join("lock"), secure::PRIVATE, Access::Append) {
