@@ -118,9 +118,15 @@ impl Svc {
 impl Drop for Svc {
     fn drop(&mut self) {
         self.sv(&["-w", "10", "down"]);
+        // A run that did not stop is runsv's child, provably ours: it does
+        // not outlive the test.
+        if let Some(p) = self.supervised() {
+            p.kill();
+        }
         run(Command::new(bin("sv")).arg("exit").arg(&self.dir));
         self.runsv.wait_timeout(Duration::from_secs(10));
         let _ = fs::remove_file(Path::new("/run/unit2sv").join(&self.name));
+        let _ = fs::remove_file(Path::new("/run/unit2sv/notify").join(&self.name));
     }
 }
 
