@@ -372,6 +372,14 @@ fn ignored_signals_reach_runsv_and_the_service_as_with_runit() {
     );
 }
 
+/// Whether `svc`'s status record says `run` with `p`'s pid.
+fn record_names_run(svc: &Path, p: &Proc) -> bool {
+    fs::read(svc.join("supervise/status"))
+        .ok()
+        .and_then(|b| runit::status::Status::decode(&b))
+        .is_some_and(|st| st.state == runit::status::RunState::Run && st.pid == p.pid() as u32)
+}
+
 /// A runsv killed with SIGKILL under runsvdir (the OOM killer): runsvdir
 /// starts a new one (Debian's within its 5 s rescan, ours at once).
 /// Debian's new runsv starts a second copy of the service beside the
@@ -398,6 +406,10 @@ fn a_runsv_killed_under_runsvdir_leaves_one_copy() {
             old.is_some()
         }));
         let old = old.unwrap();
+        // runsv renames supervise/pid into place before supervise/status
+        // (runit's order): killed in between, it leaves a record that
+        // names no run, and nothing for the next runsv to find.
+        assert!(wait_until(LONG, || record_names_run(&dir.join("a"), &old)));
         r.remember();
         assert!(first.kill(), "{tag}");
         // runsvdir starts another runsv, which starts the service.
