@@ -112,9 +112,12 @@ pub fn mask_now(file: &[u8]) -> Vec<u8> {
         .unwrap()
         .as_secs() as i64;
     let mut v = file.to_vec();
-    for r in v.chunks_mut(384).filter(|r| r.len() == 384) {
-        if (secs(r) - now).abs() < 60 {
-            r[340..344].fill(0);
+    // Records start at 0, or, where a torn tail was appended to, after it.
+    for start in [0, v.len() % 384] {
+        for r in v[start..].chunks_mut(384).filter(|r| r.len() == 384) {
+            if (secs(r) - now).abs() < 60 {
+                r[340..344].fill(0);
+            }
         }
     }
     v
