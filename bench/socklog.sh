@@ -20,17 +20,23 @@
 # (the kernel's default is 10; systemd systems set 512): the bench runs
 # once with this machine's setting and once in a private network
 # namespace (unshare -n) with 512, leaving the host's setting alone.
+#
+# QLEN=host or QLEN=512 runs only that one; PAIRINGS="dd oo" only the
+# pipelines (bench/footprint.sh uses both).
 set -eu
 cd "$(dirname "$0")/.."
 N=${N:-1000000}
 RUNS=${RUNS:-5}
 SENDERS=4
+QLEN=${QLEN:-both}
+PAIRINGS=${PAIRINGS:-dd oo od do}
+export QLEN PAIRINGS
 if [ "${1:-}" != --inner ]; then
     ./scripts/fetch-debian
     ./scripts/build-release
     cargo build --release --quiet -p socklog --example flood
-    bash "$0" --inner
-    if unshare -n true 2>/dev/null; then
+    [ "$QLEN" = 512 ] || bash "$0" --inner
+    if [ "$QLEN" != host ] && unshare -n true 2>/dev/null; then
         unshare -n bash -c 'echo 512 >/proc/sys/net/unix/max_dgram_qlen && exec bash "$0" --inner' "$0"
     fi
     exit 0
@@ -95,15 +101,18 @@ run() {
 }
 
 # Pairings: name socklog svlogd
-PAIRS=("dd $DEB_SL $DEB_SV" "oo $OUR_SL $OUR_SV" "od $OUR_SL $DEB_SV" "do $DEB_SL $OUR_SV")
+PAIRS=()
+for p in "dd $DEB_SL $DEB_SV" "oo $OUR_SL $OUR_SV" "od $OUR_SL $DEB_SV" "do $DEB_SL $OUR_SV"; do
+    [[ " $PAIRINGS " == *" ${p%% *} "* ]] && PAIRS+=("$p")
+done
 declare -A WALL SLCPU SVCPU
 
 echo "socklog bench: $N messages, $SENDERS senders, unix socket -> socklog -> svlogd, $RUNS rounds, max_dgram_qlen $(cat /proc/sys/net/unix/max_dgram_qlen), load $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq "$RUNS"); do
     line="  round $r:"
     # Rotate the order each round, so no pairing always runs first.
-    for k in 0 1 2 3; do
-        read -r name sl sv <<<"${PAIRS[$(((k + r) % 4))]}"
+    for k in "${!PAIRS[@]}"; do
+        read -r name sl sv <<<"${PAIRS[$(((k + r) % ${#PAIRS[@]}))]}"
         res=$(run "$sl" "$sv")
         read -r w s v <<<"$res"
         WALL[$name]+="$w "
@@ -137,5 +146,6 @@ table() {
     }'
 }
 table "(a) pipelines: Debian's socklog -> Debian's svlogd vs our socklog -> our svlogd" dd oo "sl sv all"
-table "(b) socklog alone, behind Debian's svlogd" dd od "sl"
-table "(b) socklog alone, behind our svlogd" do oo "sl"
+[[ " $PAIRINGS " == *" od "* ]] && table "(b) socklog alone, behind Debian's svlogd" dd od "sl"
+[[ " $PAIRINGS " == *" do "* ]] && table "(b) socklog alone, behind our svlogd" do oo "sl"
+exit 0
