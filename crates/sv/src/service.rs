@@ -104,6 +104,11 @@ impl Service {
         };
         let dir =
             locate(name, svdir).ok_or_else(|| fail(&io::Error::from_raw_os_error(libc::ENOENT)))?;
+        // runit changes into the services directory before the name: when
+        // that is missing, its error is the one reported, whatever the name.
+        if dir.as_os_str() != name {
+            std::fs::metadata(svdir).map_err(|e| fail(&e))?;
+        }
         match std::fs::metadata(&dir) {
             Ok(m) if m.is_dir() => Ok(Service { name: shown, dir }),
             Ok(_) => Err(fail(&io::Error::from_raw_os_error(libc::ENOTDIR))),

@@ -503,6 +503,40 @@ fn command_line_errors() {
     }
 }
 
+/// Over-long and empty names, with the services directory there and
+/// missing: runit changes into that directory first, so a relative name
+/// under a missing one is "file does not exist", however long.
+#[test]
+fn over_long_and_empty_names() {
+    let t = TempDir::new("sv-diff-names");
+    let component = "a".repeat(200);
+    let deep = vec![component.as_str(); 25].join("/");
+    let flat = "b".repeat(5000);
+    let names = [
+        flat.clone(),
+        deep.clone(),
+        format!("./{deep}"),
+        format!("/{deep}"),
+        format!("x/{deep}"),
+        format!("{flat}/x"),
+        "c".repeat(300),
+        String::new(),
+    ];
+    for svdir in [t.path().to_path_buf(), t.join("missing")] {
+        for name in &names {
+            let theirs = sv_in(&debian_sv(), &svdir, &["status", name]).masked();
+            let ours = sv_in(&our_sv(), &svdir, &["status", name]).masked();
+            assert_eq!(
+                ours,
+                theirs,
+                "sv status of a {}-byte name, SVDIR {}",
+                name.len(),
+                svdir.display()
+            );
+        }
+    }
+}
+
 /// Where we deliberately differ from Debian's 2.1.2 sv.
 #[test]
 fn deliberate_differences() {

@@ -1,0 +1,183 @@
+//! The fault suite's shared parts: the result row every case records
+//! (docs/reliability.md is built from these rows by
+//! `scripts/reliability-table`), the two implementations side by side,
+//! runsv and svlogd started on throw-away directories, and counters that
+//! do not depend on timing (execs of a file, lines in a log).
+
+mod sys;
+
+pub use sys::{ExecCounter, Limit};
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use testkit::{wait_until, Guard, Proc};
+
+/// How long a program may take to act on a loaded machine.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// One implementation: Debian's runit 2.1.2 or ours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Impl {
+    Debian,
+    Ours,
+}
+
+impl Impl {
+    pub fn bin(self, prog: &str) -> PathBuf {
+        match (self, prog) {
+            (Impl::Ours, p) => testkit::bin(p),
+            (Impl::Debian, "runit" | "runit-init") => testkit::debian(&format!("sbin/{prog}")),
+            (Impl::Debian, p) => testkit::debian(&format!("usr/bin/{p}")),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Impl::Debian => "runit",
+            Impl::Ours => "ours",
+        }
+    }
+}
+
+/// One row of the reliability table.
+pub struct Row<'a> {
+    /// Program under fault: `runsv`, `svlogd`, ...
+    pub program: &'a str,
+    /// The fault injected, briefly.
+    pub fault: &'a str,
+    /// What Debian's runit did ("—" where runit lacks the behaviour).
+    pub runit: &'a str,
+    /// What ours did.
+    pub ours: &'a str,
+    /// The figure: lines lost/duplicated, zombies left, restarts.
+    pub figure: &'a str,
+}
+
+/// Where the rows of the last run are kept, one file per case:
+/// `$FAULT_RESULTS`, or `target/fault-results` in the workspace.
+pub fn results_dir() -> PathBuf {
+    std::env::var_os("FAULT_RESULTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| testkit::workspace_root().join("target/fault-results"))
+}
+
+/// Records a case's row (replacing the row of its last run) and prints it.
+/// `key` orders the table and names the file.
+pub fn record(key: &str, row: Row) {
+    let clean = |s: &str| s.replace(['\t', '\n'], " ");
+    let line = [row.program, row.fault, row.runit, row.ours, row.figure]
+        .map(clean)
+        .join("\t");
+    println!("fault row: {line}");
+    let dir = results_dir();
+    fs::create_dir_all(&dir).expect("results dir");
+    let tmp = dir.join(format!(".{key}.tmp"));
+    fs::write(&tmp, format!("{line}\n")).expect("write row");
+    fs::rename(&tmp, dir.join(format!("{key}.tsv"))).expect("rename row");
+}
+
+/// A runsv on `dir`, started from `dir`'s parent with the plain name;
+/// told to exit and then killed (with what it started) when dropped.
+pub struct Runsv {
+    guard: Option<Guard>,
+    pub dir: PathBuf,
+    pub stderr: PathBuf,
+}
+
+impl Runsv {
+    pub fn start(imp: Impl, dir: &Path) -> Runsv {
+        let r = Runsv::spawn(imp, dir);
+        assert!(
+            wait_until(WAIT, || dir.join("supervise/ok").exists()
+                && fs::read(dir.join("supervise/status"))
+                    .is_ok_and(|s| s.len() == 20)),
+            "{} runsv did not set up {}",
+            imp.name(),
+            dir.display()
+        );
+        r
+    }
+
+    /// Starts runsv without waiting for `supervise/`.
+    pub fn spawn(imp: Impl, dir: &Path) -> Runsv {
+        let parent = dir.parent().expect("parent");
+        let name = dir.file_name().expect("name");
+        let stderr = parent.join(format!("{}.stderr", name.to_string_lossy()));
+        let err = fs::File::create(&stderr).expect("stderr file");
+        let guard = Guard::spawn(
+            Command::new(imp.bin("runsv"))
+                .arg(name)
+                .current_dir(parent)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::from(err)),
+        );
+        Runsv {
+            guard: Some(guard),
+            dir: dir.to_path_buf(),
+            stderr,
+        }
+    }
+
+    pub fn proc(&self) -> Proc {
+        self.guard.as_ref().expect("runsv").proc()
+    }
+
+    pub fn alive(&self) -> bool {
+        self.proc().alive()
+    }
+
+    /// Writes raw bytes to `supervise/control` (non-blocking: a runsv
+    /// that stopped reading makes this fail, not hang).
+    pub fn control(&self, bytes: &[u8]) -> bool {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let Ok(mut f) = fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(self.dir.join("supervise/control"))
+        else {
+            return false;
+        };
+        f.write_all(bytes).is_ok()
+    }
+
+    /// The service's current process (run or finish), if runsv's child.
+    pub fn service(&self) -> Option<Proc> {
+        Proc::supervised(&self.dir, &self.proc())
+    }
+
+    pub fn stderr(&self) -> String {
+        fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// Sends `x` (after `d`) and waits for runsv to exit; whether it did.
+    pub fn exit(&mut self) -> bool {
+        self.control(b"dx");
+        let Some(g) = self.guard.as_mut() else {
+            return true;
+        };
+        g.wait_timeout(WAIT).is_some()
+    }
+}
+
+impl Drop for Runsv {
+    fn drop(&mut self) {
+        if let Some(g) = self.guard.as_ref() {
+            // Only what this runsv started is ours to kill.
+            let tree = g.proc().descendants();
+            self.control(b"dx");
+            for p in tree {
+                p.kill();
+            }
+        }
+        self.guard.take();
+    }
+}
+
+/// The "x of y" figure, e.g. `starts(2, 3)` -> "2 starts (runit 3)".
+pub fn versus(what: &str, ours: usize, runit: usize) -> String {
+    format!("{ours} {what} (runit {runit})")
+}

@@ -1,0 +1,95 @@
+//! The system calls the suite makes itself (the only `unsafe` here).
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// Counts the execs of one file (fanotify's FAN_OPEN_EXEC): a start of
+/// `./run` counts even when the process is killed before it does
+/// anything, and a shell reading the script does not count.
+pub struct ExecCounter(OwnedFd);
+
+impl ExecCounter {
+    pub fn watch(file: &Path) -> ExecCounter {
+        // SAFETY: no pointers.
+        let fd = unsafe {
+            libc::fanotify_init(
+                libc::FAN_CLASS_NOTIF | libc::FAN_NONBLOCK | libc::FAN_CLOEXEC,
+                libc::O_RDONLY as u32,
+            )
+        };
+        assert!(
+            fd >= 0,
+            "fanotify_init: {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: the kernel just gave us this descriptor.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let path = CString::new(file.as_os_str().as_bytes()).expect("path");
+        // SAFETY: path is a valid C string for the call's duration.
+        let r = unsafe {
+            libc::fanotify_mark(
+                fd.as_raw_fd(),
+                libc::FAN_MARK_ADD,
+                libc::FAN_OPEN_EXEC,
+                libc::AT_FDCWD,
+                path.as_ptr(),
+            )
+        };
+        assert_eq!(r, 0, "fanotify_mark: {}", std::io::Error::last_os_error());
+        ExecCounter(fd)
+    }
+
+    /// The execs since the last call.
+    pub fn take(&self) -> usize {
+        let mut n = 0;
+        let mut buf = [0u8; 4096];
+        loop {
+            // SAFETY: buf is writable for its length.
+            let len = unsafe { libc::read(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if len <= 0 {
+                return n;
+            }
+            let mut off = 0;
+            while off + std::mem::size_of::<libc::fanotify_event_metadata>() <= len as usize {
+                // SAFETY: the kernel wrote a whole event at off.
+                let ev: libc::fanotify_event_metadata =
+                    unsafe { std::ptr::read_unaligned(buf.as_ptr().add(off).cast()) };
+                if ev.fd >= 0 {
+                    // SAFETY: each event carries a descriptor we now own.
+                    drop(unsafe { OwnedFd::from_raw_fd(ev.fd) });
+                }
+                n += 1;
+                off += ev.event_len as usize;
+            }
+        }
+    }
+}
+
+/// A resource limit to set in a child before it execs.
+#[derive(Clone, Copy)]
+pub struct Limit {
+    pub resource: i32,
+    pub value: u64,
+}
+
+impl Limit {
+    /// Applies the limit to `cmd`'s child.
+    pub fn apply(self, cmd: &mut std::process::Command) {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setrlimit is async-signal-safe and touches only the child.
+        unsafe {
+            cmd.pre_exec(move || {
+                let l = libc::rlimit {
+                    rlim_cur: self.value,
+                    rlim_max: self.value,
+                };
+                if libc::setrlimit(self.resource as _, &l) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+}
