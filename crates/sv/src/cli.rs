@@ -2,6 +2,7 @@
 //! reached through a symlink), POSIX-style options `-v`, `-w sec`, `-V`,
 //! and the `SVWAIT` default. Pure: no I/O, so every case is unit-tested.
 
+use runit::getopt::{Getopt, Opt};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
@@ -103,49 +104,27 @@ pub fn parse(argv: &[OsString], svwait: Option<&OsStr>) -> Result<Args, Usage> {
     };
     let mut verbose = false;
     let mut wait_secs = svwait.map_or(DEFAULT_WAIT, |w| scan_secs(w.as_bytes()));
-    let mut i = 1;
-    // POSIX getopt: options end at the first non-option or at "--".
-    while i < argv.len() {
-        let a = argv[i].as_bytes();
-        if a == b"--" {
-            i += 1;
-            break;
-        }
-        if a.len() < 2 || a[0] != b'-' {
-            break;
-        }
-        let mut j = 1;
-        while j < a.len() {
-            match a[j] {
-                b'v' => verbose = true,
-                b'V' => return Err(bad(None, true)),
-                b'w' => {
-                    let val: &[u8] = if j + 1 < a.len() {
-                        &a[j + 1..]
-                    } else {
-                        i += 1;
-                        match argv.get(i) {
-                            Some(v) => v.as_bytes(),
-                            None => {
-                                let c = format!("{prog}: option requires an argument -- w");
-                                return Err(bad(Some(c), false));
-                            }
-                        }
-                    };
-                    wait_secs = scan_secs(val);
-                    verbose = true;
-                    break;
-                }
-                c => {
-                    let c = format!("{prog}: illegal option -- {}", char::from(c));
-                    return Err(bad(Some(c), false));
-                }
+    let bytes: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+    let mut opts = Getopt::new(&bytes, b"w:vV");
+    for o in opts.by_ref() {
+        match o {
+            Opt::Found(b'w', Some(v)) => {
+                wait_secs = scan_secs(v);
+                verbose = true;
             }
-            j += 1;
+            Opt::Found(b'V', _) => return Err(bad(None, true)),
+            Opt::Found(_, _) => verbose = true,
+            Opt::Illegal(c) => {
+                let c = format!("{prog}: illegal option -- {}", char::from(c));
+                return Err(bad(Some(c), false));
+            }
+            Opt::MissingArg(c) => {
+                let c = format!("{prog}: option requires an argument -- {}", char::from(c));
+                return Err(bad(Some(c), false));
+            }
         }
-        i += 1;
     }
-    let rest = &argv[i.min(argv.len())..];
+    let rest = &argv[opts.optind().min(argv.len())..];
     let Some((command, services)) = rest.split_first() else {
         return Err(bad(None, false));
     };

@@ -1,5 +1,9 @@
 //! Command-line parsing: runit's getopt style (bundled flags, no argument
-//! permutation, `--` ends options) and svlogd's checks on `-r`, `-l`, `-b`.
+//! permutation, `--` ends options; runit-core's scanner) and svlogd's
+//! checks on `-r`, `-l`, `-b`.
+
+use runit::getopt::{Getopt, Opt};
+use std::os::unix::ffi::OsStrExt;
 
 /// The version line `-V` prints before the usage, as runit 2.1.2's svlogd.
 pub const VERSION: &str = "$Id: 5e55a90e0a1b35ec47fed3021453c50675ea1117 $";
@@ -49,7 +53,6 @@ pub fn scan_num(s: &[u8]) -> u64 {
 }
 
 pub fn parse(args: &[std::ffi::OsString]) -> Result<Options, Refusal> {
-    use std::os::unix::ffi::OsStrExt;
     let mut o = Options {
         stamp: Stamp::None,
         replace: None,
@@ -60,54 +63,29 @@ pub fn parse(args: &[std::ffi::OsString]) -> Result<Options, Refusal> {
         dirs: Vec::new(),
     };
     let mut stamps = 0;
-    let mut i = 1;
-    while i < args.len() {
-        let a = args[i].as_bytes();
-        if a == b"--" {
-            i += 1;
-            break;
-        }
-        if a.len() < 2 || a[0] != b'-' {
-            break;
-        }
-        let mut j = 1;
-        while j < a.len() {
-            let flag = a[j];
-            j += 1;
-            match flag {
-                b't' => stamps += 1,
-                b'v' => o.verbose = true,
-                b'V' => return Err(Refusal::Version),
-                b'r' | b'R' | b'l' | b'b' => {
-                    let val: Vec<u8> = if j < a.len() {
-                        let v = a[j..].to_vec();
-                        j = a.len();
-                        v
-                    } else {
-                        i += 1;
-                        match args.get(i) {
-                            Some(v) => v.as_bytes().to_vec(),
-                            None => return Err(Refusal::MissingArg(flag)),
-                        }
-                    };
-                    match flag {
-                        b'r' => {
-                            if val.len() > 1 {
-                                return Err(Refusal::Usage);
-                            }
-                            // An empty -r argument leaves replacement off.
-                            o.replace = val.first().copied();
-                        }
-                        b'R' => o.replace_set = val,
-                        b'l' => o.linemax = scan_num(&val).min(usize::MAX as u64) as usize,
-                        _ => o.buflen = scan_num(&val).min(usize::MAX as u64) as usize,
-                    }
-                }
-                other => return Err(Refusal::Illegal(other)),
+    let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    let mut opts = Getopt::new(&bytes, b"r:R:l:b:tvV");
+    for opt in opts.by_ref() {
+        match opt {
+            Opt::Found(b't', _) => stamps += 1,
+            Opt::Found(b'v', _) => o.verbose = true,
+            Opt::Found(b'V', _) => return Err(Refusal::Version),
+            // One byte exactly: runit refuses an empty argument too.
+            Opt::Found(b'r', Some(&[c])) => o.replace = Some(c),
+            Opt::Found(b'r', _) => return Err(Refusal::Usage),
+            Opt::Found(b'R', Some(val)) => o.replace_set = val.to_vec(),
+            Opt::Found(b'l', Some(val)) => {
+                o.linemax = scan_num(val).min(usize::MAX as u64) as usize
             }
+            // `-b`, the only letter left.
+            Opt::Found(_, val) => {
+                o.buflen = scan_num(val.unwrap_or_default()).min(usize::MAX as u64) as usize
+            }
+            Opt::Illegal(c) => return Err(Refusal::Illegal(c)),
+            Opt::MissingArg(c) => return Err(Refusal::MissingArg(c)),
         }
-        i += 1;
     }
+    let i = opts.optind();
     o.stamp = match stamps {
         0 => Stamp::None,
         1 => Stamp::Tai64n,
@@ -117,9 +95,13 @@ pub fn parse(args: &[std::ffi::OsString]) -> Result<Options, Refusal> {
     if !o.replace_set.is_empty() && o.replace.is_none() {
         o.replace = Some(b'_');
     }
-    // runit refuses a buffer that cannot hold a whole line (a zero length
-    // switches the limit off, so 0/0 passes).
-    if o.buflen <= o.linemax && !(o.buflen == 0 && o.linemax == 0) {
+    // runit refuses a buffer that cannot hold a whole line; there `-b 0`
+    // is the default buffer, and `-l 0` (no limit) counts as the default
+    // line length.
+    if o.buflen == 0 {
+        o.buflen = 1024;
+    }
+    if o.buflen <= if o.linemax == 0 { 1000 } else { o.linemax } {
         return Err(Refusal::Usage);
     }
     if o.linemax == 0 {
@@ -172,6 +154,11 @@ mod tests {
         assert_eq!(p(&["-V"]), Err(Refusal::Version));
         assert!(p(&["-l", "2000", "-b", "3000", "a"]).is_ok());
         assert!(p(&["-l", "5x", "-b", "7", "a"]).is_ok());
+        assert_eq!(p(&["-r", "", "a"]), Err(Refusal::Usage));
+        assert!(p(&["-b", "0", "-l", "1023", "a"]).is_ok());
+        assert_eq!(p(&["-b", "0", "-l", "1024", "a"]), Err(Refusal::Usage));
+        assert_eq!(p(&["-l", "0", "-b", "1000", "a"]), Err(Refusal::Usage));
+        assert!(p(&["-l", "0", "-b", "1001", "a"]).is_ok());
     }
 
     #[test]
