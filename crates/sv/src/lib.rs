@@ -57,8 +57,15 @@ pub fn run(argv: Vec<OsString>) -> i32 {
     let mut tally = Tally::default();
     match action {
         Action::Status => {
+            // Where relative names start from; without it (an unreadable
+            // working directory), paths are joined instead.
+            let home = std::fs::File::open(".").ok();
             for name in &args.services {
-                match Service::open(name, &svdir) {
+                let svc = match &home {
+                    Some(home) => Service::enter(name, &svdir, home),
+                    None => Service::open(name, &svdir),
+                };
+                match svc {
                     Err(p) => report_problem(&mut out, &mut tally, name_str(name), &p),
                     Ok(svc) => {
                         let (line, main, log_ok) = svc.status_report();
