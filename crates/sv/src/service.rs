@@ -135,7 +135,14 @@ impl Service {
         let dir =
             locate(name, svdir).ok_or_else(|| fail(&io::Error::from_raw_os_error(libc::ENOENT)))?;
         sys::fchdir(sys::raw(home)).map_err(|e| fail(&e))?;
-        std::env::set_current_dir(&dir).map_err(|e| fail(&e))?;
+        // As runit: into the services directory, then the name, so that a
+        // missing services directory is the error reported.
+        if dir.as_os_str() != name {
+            std::env::set_current_dir(svdir).map_err(|e| fail(&e))?;
+            std::env::set_current_dir(name).map_err(|e| fail(&e))?;
+        } else {
+            std::env::set_current_dir(&dir).map_err(|e| fail(&e))?;
+        }
         Ok(Service {
             name: shown,
             dir: PathBuf::from("."),
