@@ -4,10 +4,12 @@
 //! - [`machine`]: the stages as a pure state machine,
 //! - [`runit`]: PID 1's event loop (poll on a self-pipe) carrying out the
 //!   machine's actions,
+//! - [`console`]: PID 1's lines, kept while the console does not drain,
 //! - [`initctl`]: runit-init (`init 0|6`, or exec runit as PID 1),
 //! - [`paths`]: the fixed files both agree on.
 #![deny(unsafe_code)]
 
+pub mod console;
 pub mod initctl;
 pub mod machine;
 pub mod paths;

@@ -3,6 +3,7 @@
 //! may panic or exit while the system runs: every failure is a warning on
 //! the console and the loop goes on.
 
+use crate::console::{self, Console};
 use crate::machine::{Action, Child, Event, Kind, Machine, Status};
 use crate::paths;
 use runit::sys;
@@ -16,18 +17,19 @@ const PREFIX: &str = "- runit";
 /// uses it to stop the container.
 const SIGNALS: [i32; 4] = [libc::SIGCHLD, libc::SIGCONT, libc::SIGINT, libc::SIGPWR];
 
-fn say(kind: Kind, text: &str) {
+fn say(con: &mut Console, kind: Kind, text: &str) {
     let label = match kind {
         Kind::Info => "",
         Kind::Warning => "warning: ",
         Kind::Fatal => "fatal: ",
     };
-    runit::msg::line(PREFIX, label, &[text]);
+    con.line(format!("{PREFIX}: {label}{text}\n").as_bytes());
 }
 
 /// Points `fds` at /dev/console (write-only, non-blocking, so a stuck
-/// console never blocks PID 1). Keeps the old descriptors when the console
-/// cannot be opened (a container without one).
+/// console never blocks PID 1: [`Console`] keeps what it does not take).
+/// Keeps the old descriptors when the console cannot be opened (a
+/// container without one).
 pub(crate) fn console_to(fds: &[RawFd]) {
     let Ok(f) = sys::open_with(paths::CONSOLE.as_ref(), false, true, libc::O_NONBLOCK) else {
         return;
@@ -56,7 +58,9 @@ fn status_of(ws: sys::WaitStatus) -> Status {
 /// the others start sessions of their own.
 /// A container without a terminal has no /dev/console at all: stage 1
 /// then keeps runit's stdin, without a warning at every boot.
-fn spawn(child: Child, container: bool) -> Event {
+fn spawn(con: &mut Console, child: Child, container: bool) -> Event {
+    // what PID 1 said (`enter stage`) before what the stage writes
+    con.wait_written(console::STAGE_LIMIT);
     let mut cmd = sys::Spawn::new(child.path());
     let mut console = None;
     if child == Child::Stage1 {
@@ -67,6 +71,7 @@ fn spawn(child: Child, container: bool) -> Event {
             }
             Err(e) if container && e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => say(
+                con,
                 Kind::Warning,
                 &format!(
                     "unable to open {}: {}",
@@ -94,44 +99,58 @@ fn spawn(child: Child, container: bool) -> Event {
 }
 
 /// The final step on a machine (and for halt/reboot requests in a
-/// container): sync unless told not to, then reboot(2). Returns only when
-/// the kernel refused.
-fn power_down() {
+/// container): sync unless told not to, then reboot(2) once PID 1's lines
+/// are out (a bounded wait). Returns only when the kernel refused.
+fn power_down(con: &mut Console) {
     let sync = || {
         if !paths::exists(paths::NOSYNC) {
             sys::sync();
         }
     };
     if paths::reboot_armed() {
-        say(Kind::Info, "system reboot.");
+        say(con, Kind::Info, "system reboot.");
         sync();
+        con.drain(console::DRAIN_LIMIT);
         let _ = sys::reboot(sys::RB_AUTOBOOT);
         return;
     }
-    say(Kind::Info, "power off...");
+    say(con, Kind::Info, "power off...");
     sync();
+    con.drain(console::DRAIN_LIMIT);
     if sys::reboot(sys::RB_POWER_OFF).is_ok() {
         // The call came back although it worked: give the hardware time.
         std::thread::sleep(Duration::from_secs(2));
     }
-    say(Kind::Info, "system halt.");
+    say(con, Kind::Info, "system halt.");
     sync();
+    con.drain(console::DRAIN_LIMIT);
     let _ = sys::reboot(sys::RB_HALT_SYSTEM);
 }
 
-/// After the end, PID 1 of a machine has nothing left but to reap.
-fn reap_forever(pipe: &sys::SelfPipe) -> ! {
+/// The console descriptors PID 1 writes to and polls.
+fn poll_set(pipe: &sys::SelfPipe, con: &Console) -> ([sys::PollFd; 2], usize) {
+    let fds = [
+        sys::pollfd(pipe.fd(), sys::POLLIN),
+        sys::pollfd(con.fd(), sys::POLLOUT),
+    ];
+    (fds, if con.waiting() { 2 } else { 1 })
+}
+
+/// After the end, PID 1 of a machine has nothing left but to reap (and
+/// to write what the console has not taken yet).
+fn reap_forever(pipe: &sys::SelfPipe, con: &mut Console) -> ! {
     loop {
-        let mut fds = [sys::pollfd(pipe.fd(), sys::POLLIN)];
-        if sys::poll(&mut fds, -1).is_err() {
+        let (mut fds, n) = poll_set(pipe, con);
+        if sys::poll(&mut fds[..n], -1).is_err() {
             std::thread::sleep(Duration::from_millis(100));
         }
+        con.flush();
         pipe.drain();
         while sys::reap_any().is_some() {}
     }
 }
 
-fn install_signals(container: bool) -> sys::SelfPipe {
+fn install_signals(con: &mut Console, container: bool) -> sys::SelfPipe {
     // PID 1 has no use for these; children get default actions back.
     let _ = sys::ignore(libc::SIGHUP);
     let _ = sys::ignore(libc::SIGPIPE);
@@ -146,6 +165,7 @@ fn install_signals(container: bool) -> sys::SelfPipe {
             Ok(p) => return p,
             Err(e) => {
                 say(
+                    con,
                     Kind::Warning,
                     &format!(
                         "unable to create selfpipe, pausing: {}",
@@ -170,7 +190,8 @@ pub fn main() -> ! {
     // (EINVAL) or to one without CAP_SYS_BOOT (EPERM); the init of a
     // machine always may, so a refusal means we run a container.
     let container = sys::reboot(sys::RB_DISABLE_CAD).is_err();
-    let pipe = install_signals(container);
+    let mut con = Console::new(2, console::CAPACITY, PREFIX, |fd| console_to(&[fd]));
+    let pipe = install_signals(&mut con, container);
 
     let clock = Instant::now();
     let now = || u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -180,9 +201,9 @@ pub fn main() -> ! {
         while let Some(event) = queue.pop_front() {
             for action in machine.handle(event, now()) {
                 match action {
-                    Action::Say(kind, text) => say(kind, &text),
+                    Action::Say(kind, text) => say(&mut con, kind, &text),
                     Action::ReopenConsole => console_to(&[2]),
-                    Action::Spawn(child) => queue.push_back(spawn(child, container)),
+                    Action::Spawn(child) => queue.push_back(spawn(&mut con, child, container)),
                     Action::Kill { pid, sig } => {
                         let _ = sys::kill(pid, sig);
                     }
@@ -195,14 +216,15 @@ pub fn main() -> ! {
                     }
                     Action::Finish { power, code } => {
                         if power {
-                            power_down();
+                            power_down(&mut con);
                         }
                         if container {
                             // PID 1 of a container may end: that ends the
                             // container, with stage 2's status.
+                            con.drain(console::DRAIN_LIMIT);
                             std::process::exit(code);
                         }
-                        reap_forever(&pipe);
+                        reap_forever(&pipe, &mut con);
                     }
                 }
             }
@@ -211,10 +233,11 @@ pub fn main() -> ! {
             Some(d) => i32::try_from(d.saturating_sub(now())).unwrap_or(i32::MAX),
             None => -1,
         };
-        let mut fds = [sys::pollfd(pipe.fd(), sys::POLLIN)];
-        if sys::poll(&mut fds, timeout).is_err() {
+        let (mut fds, n) = poll_set(&pipe, &con);
+        if sys::poll(&mut fds[..n], timeout).is_err() {
             std::thread::sleep(Duration::from_millis(100));
         }
+        con.flush();
         let sigs = pipe.drain();
         // Reap on every wake-up, not only on SIGCHLD: a zombie must never
         // be left behind because signals were merged.

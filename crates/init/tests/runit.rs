@@ -512,3 +512,108 @@ fn container_without_dev_console_boots_quietly() {
     );
     assert!(!text.contains("console"), "{text}");
 }
+
+/// What PID 1 has started: its children in the namespace.
+fn has_a_child(ns: &Ns) -> bool {
+    !ns.children_of_pid1().is_empty()
+}
+
+/// A console that does not drain (a full FIFO, read slowly later): PID 1
+/// keeps its lines and writes them once it drains, in order with what the
+/// stages wrote (blocking), and waits for them before it powers off.
+#[test]
+fn lines_wait_for_a_console_that_does_not_drain() {
+    let mut ns = Ns::new("slow-console");
+    ns.fill_console();
+    ns.script("1", "echo one >/dev/console");
+    ns.script("2", "echo two >/dev/console\nexec sleep 1000");
+    ns.script("3", "echo three >/dev/console");
+    ns.start(&[&ours()], "install -m100 /dev/null /run/runit.stopit", &[]);
+    // stage 1 runs: PID 1 has said its first lines to a full console
+    assert!(testkit::wait_until(LONG, || has_a_child(&ns)));
+    ns.wait_log_slowly("\ntwo\n");
+    // full again when the shutdown starts
+    ns.fill_console();
+    ns.signal(libc::SIGCONT);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let st = ns.wait_exit_slowly();
+    assert_eq!(ended_by(st), Some(libc::SIGINT), "console:\n{}", ns.log());
+    assert_eq!(
+        ns.lines(),
+        [
+            "- runit: $Id: X $: booting.",
+            "- runit: enter stage: /etc/runit/1",
+            "one",
+            "- runit: leave stage: /etc/runit/1",
+            "- runit: enter stage: /etc/runit/2",
+            "two",
+            "- runit: leave stage: /etc/runit/2",
+            "- runit: enter stage: /etc/runit/3",
+            "three",
+            "- runit: leave stage: /etc/runit/3",
+            KILL_ALL,
+            "- runit: power off...",
+        ]
+    );
+}
+
+/// PID 1 waits in poll(2) (or ppoll) for its next event.
+fn in_poll(pid1: &testkit::Proc) -> bool {
+    let s = fs::read_to_string(format!("/proc/{}/syscall", pid1.pid())).unwrap_or_default();
+    matches!(s.split_whitespace().next(), Some("7" | "271"))
+}
+
+/// PID 1's voluntary context switches: one more each time it has handled
+/// a wake-up and sleeps again.
+fn sleeps(pid1: &testkit::Proc) -> u64 {
+    let s = fs::read_to_string(format!("/proc/{}/status", pid1.pid())).unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// More lines than PID 1 keeps while the console does not drain: the ones
+/// that did not fit are counted on the console, exactly.
+#[test]
+fn lines_beyond_what_is_kept_are_counted() {
+    const SIGNALS: usize = 250;
+    let mut ns = Ns::new("console-overflow");
+    ns.fill_console();
+    ns.script("1", "while [ ! -e /run/go ]; do sleep 0.1; done");
+    ns.script("2", "exit 0");
+    ns.script("3", ":");
+    ns.start(&[&ours()], "", &[]);
+    let pid1 = ns.wait_pid1();
+    assert!(testkit::wait_until(LONG, || has_a_child(&ns) && in_poll(&pid1)));
+    // each SIGCONT in stage 1 is one warning line; one at a time, so that
+    // none are merged
+    for _ in 0..SIGNALS {
+        let before = sleeps(&pid1);
+        assert!(pid1.signal(libc::SIGCONT));
+        assert!(testkit::wait_until(LONG, || sleeps(&pid1) > before && in_poll(&pid1)));
+    }
+    fs::write(ns.inside("/run/go"), b"").unwrap();
+    let st = ns.wait_exit_slowly();
+    assert_eq!(st.code(), Some(0), "console:\n{}", ns.log());
+    let lines = ns.lines();
+    let notices: Vec<u64> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("- runit: warning: console not draining, "))
+        .map(|l| l.strip_suffix(" lines dropped.").unwrap().parse().unwrap())
+        .collect();
+    assert!(!notices.is_empty(), "{lines:#?}");
+    let shown = lines.len() - notices.len();
+    // booting, enter/leave of three stages, the kill line, and the warnings
+    let said = 8 + SIGNALS;
+    assert_eq!(
+        shown + notices.iter().sum::<u64>() as usize,
+        said,
+        "{lines:#?}"
+    );
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some(KILL_ALL),
+        "{lines:#?}"
+    );
+}

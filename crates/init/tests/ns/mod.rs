@@ -9,7 +9,7 @@
 #![allow(dead_code)]
 
 use std::fs::{self, File};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -152,6 +152,54 @@ impl Ns {
         String::from_utf8_lossy(&self.log).into_owned()
     }
 
+    /// Makes the console one that does not drain: its FIFO shrunk to a
+    /// page and filled with `#` lines, so that writes to it fail (EAGAIN)
+    /// or block until the test reads.
+    pub fn fill_console(&mut self) {
+        runit::sys::set_pipe_size(&self.console, 4096).expect("F_SETPIPE_SZ");
+        while (&self.console).write(b"#\n").is_ok() {}
+    }
+
+    /// Reads at most 256 bytes of the console, as a slow terminal takes
+    /// them.
+    fn read_some(&mut self) {
+        let mut buf = [0u8; 256];
+        if let Ok(n) = (&self.console).read(&mut buf) {
+            self.log.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    /// Reads the console slowly (256 bytes each 10 ms) until the console
+    /// shows `needle`; panics with the log if it does not.
+    pub fn wait_log_slowly(&mut self, needle: &str) {
+        let ok = testkit::wait_until(LONG, || {
+            self.read_some();
+            std::thread::sleep(Duration::from_millis(10));
+            String::from_utf8_lossy(&self.log).contains(needle)
+        });
+        assert!(
+            ok,
+            "console never showed {needle:?}; it shows:\n{}",
+            self.log()
+        );
+    }
+
+    /// Reads the console slowly (256 bytes each 10 ms) until the namespace
+    /// ends; then the rest.
+    pub fn wait_exit_slowly(&mut self) -> ExitStatus {
+        let mut st = None;
+        testkit::wait_until(LONG, || {
+            self.read_some();
+            st = self
+                .unshare
+                .as_mut()
+                .expect("started")
+                .wait_timeout(Duration::from_millis(10));
+            st.is_some()
+        });
+        st.unwrap_or_else(|| panic!("namespace did not end; console:\n{}", self.log()))
+    }
+
     /// Waits until the console shows `needle`; panics with the log if not.
     pub fn wait_log(&mut self, needle: &str) {
         let ok = testkit::wait_until(LONG, || self.log().contains(needle));
@@ -169,10 +217,12 @@ impl Ns {
         st.unwrap_or_else(|| panic!("namespace did not end; console:\n{}", self.log()))
     }
 
-    /// The console lines, with the booting line's version masked.
+    /// The console lines, with the booting line's version masked (and
+    /// without the lines [`Ns::fill_console`] wrote).
     pub fn lines(&mut self) -> Vec<String> {
         self.log()
             .lines()
+            .filter(|&l| l != "#")
             .map(|l| {
                 if l.starts_with("- runit: $Id: ") && l.ends_with(" $: booting.") {
                     "- runit: $Id: X $: booting.".to_string()
