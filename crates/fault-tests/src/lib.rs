@@ -181,3 +181,72 @@ impl Drop for Runsv {
 pub fn versus(what: &str, ours: usize, runit: usize) -> String {
     format!("{ours} {what} (runit {runit})")
 }
+
+/// A runsvdir on a scan directory, with its implementation's runsv first
+/// in PATH; on drop it gets SIGHUP (its runsv stop their services) and
+/// whatever is left of what it started is killed.
+pub struct Runsvdir {
+    guard: Guard,
+    pub stderr: PathBuf,
+    tree: Vec<Proc>,
+}
+
+impl Runsvdir {
+    pub fn start(imp: Impl, scan: &Path, stderr: PathBuf) -> Runsvdir {
+        let bindir = imp.bin("runsv").parent().expect("bin dir").to_path_buf();
+        let path = format!("{}:/usr/bin:/bin", bindir.display());
+        let guard = Guard::spawn(
+            Command::new(imp.bin("runsvdir"))
+                .arg(scan)
+                .env("PATH", path)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(fs::File::create(&stderr).expect("stderr file")),
+        );
+        Runsvdir {
+            guard,
+            stderr,
+            tree: Vec::new(),
+        }
+    }
+
+    pub fn proc(&self) -> Proc {
+        self.guard.proc()
+    }
+
+    /// Its runsv children that have exec'd runsv, by service name.
+    pub fn runsvs(&self) -> Vec<(String, Proc)> {
+        self.proc()
+            .children()
+            .into_iter()
+            .filter_map(|c| {
+                let a = fs::read(format!("/proc/{}/cmdline", c.pid())).ok()?;
+                let mut args = a.split(|&b| b == 0);
+                if args.next()? != b"runsv" || !c.exists() {
+                    return None;
+                }
+                Some((String::from_utf8_lossy(args.next()?).into_owned(), c))
+            })
+            .collect()
+    }
+
+    /// Notes the current tree for cleaning up.
+    pub fn remember(&mut self) {
+        for p in self.proc().descendants() {
+            if !self.tree.contains(&p) {
+                self.tree.push(p);
+            }
+        }
+    }
+}
+
+impl Drop for Runsvdir {
+    fn drop(&mut self) {
+        self.remember();
+        self.guard.signal(libc::SIGHUP);
+        self.guard.wait_timeout(Duration::from_secs(5));
+        for p in &self.tree {
+            p.kill();
+        }
+    }
+}

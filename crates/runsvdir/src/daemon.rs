@@ -20,6 +20,16 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// One reading of the scan directory.
+struct Listing {
+    /// The service directories.
+    found: Vec<(OsString, Key)>,
+    /// The refused names among the entries.
+    found_names: HashSet<OsString>,
+    /// A listed name was gone when looked at.
+    vanished: bool,
+}
+
 /// How often the directory is checked when nothing wakes us earlier.
 const CHECK_EVERY: Duration = Duration::from_secs(5);
 /// How soon to look again after the directory could not be read.
@@ -195,6 +205,51 @@ impl Daemon {
         }
     }
 
+    /// Reads the directory once (`None` when it cannot be read).
+    fn list(&mut self) -> Option<Listing> {
+        let rd = match std::fs::read_dir(&self.dir) {
+            Ok(rd) => rd,
+            Err(e) => {
+                let what: &[u8] = if e.raw_os_error() == Some(libc::ENOTDIR) {
+                    b"unable to change directory to "
+                } else {
+                    b"unable to open directory "
+                };
+                self.warn_err(what, self.dir.as_os_str().as_bytes(), &e);
+                return None;
+            }
+        };
+        let mut found = Vec::new();
+        let mut found_names = HashSet::new();
+        let mut vanished = false;
+        for ent in rd {
+            let ent = match ent {
+                Ok(ent) => ent,
+                Err(e) => {
+                    let d = self.dir.as_os_str().as_bytes();
+                    self.warn_err(b"unable to read directory ", d, &e);
+                    return None;
+                }
+            };
+            let name = ent.file_name();
+            if name.as_bytes().first() == Some(&b'.') {
+                continue;
+            }
+            if let Some(key) = self.key_of(&name) {
+                found.push((name, key));
+            } else if self.refused.contains_key(&name) {
+                found_names.insert(name);
+            } else if std::fs::symlink_metadata(self.dir.join(&name)).is_err() {
+                vanished = true;
+            }
+        }
+        Some(Listing {
+            found,
+            found_names,
+            vanished,
+        })
+    }
+
     /// Reads the whole directory and brings the registry in line with it.
     /// False when the directory could not be read (try again soon).
     fn full_scan(&mut self) -> bool {
@@ -215,39 +270,39 @@ impl Daemon {
             return false;
         }
         self.refused.remove(&OsString::new());
-        let rd = match std::fs::read_dir(&self.dir) {
-            Ok(rd) => rd,
-            Err(e) => {
-                let what: &[u8] = if e.raw_os_error() == Some(libc::ENOTDIR) {
-                    b"unable to change directory to "
-                } else {
-                    b"unable to open directory "
-                };
-                self.warn_err(what, self.dir.as_os_str().as_bytes(), &e);
+        // A rename while the directory is read can hide a service under
+        // both names (listed as the old one, gone when looked at; the new
+        // one not listed), and its runsv would be stopped and started
+        // anew. So a listing counts only when no listed name vanished and
+        // the directory did not change meanwhile; otherwise it is read
+        // again (a few times: a directory that never settles is taken as
+        // last read).
+        let mut st = st;
+        let mut tries = 0;
+        let (found, found_names) = loop {
+            tries += 1;
+            let Some(Listing {
+                found,
+                found_names,
+                vanished,
+            }) = self.list()
+            else {
                 return false;
-            }
-        };
-        let mut found = Vec::new();
-        let mut found_names = HashSet::new();
-        for ent in rd {
-            let ent = match ent {
-                Ok(ent) => ent,
+            };
+            let after = match self.stat_dir() {
+                Ok(after) => after,
                 Err(e) => {
-                    let d = self.dir.as_os_str().as_bytes();
-                    self.warn_err(b"unable to read directory ", d, &e);
+                    self.warn_err(b"unable to stat ", self.dir.as_os_str().as_bytes(), &e);
                     return false;
                 }
             };
-            let name = ent.file_name();
-            if name.as_bytes().first() == Some(&b'.') {
-                continue;
+            let stamp = |m: &std::fs::Metadata| (m.dev(), m.ino(), m.mtime(), m.mtime_nsec());
+            let settled = !vanished && stamp(&after) == stamp(&st);
+            st = after;
+            if settled || tries == 5 {
+                break (found, found_names);
             }
-            if let Some(key) = self.key_of(&name) {
-                found.push((name, key));
-            } else if self.refused.contains_key(&name) {
-                found_names.insert(name);
-            }
-        }
+        };
         self.seen = Some((st.dev(), st.ino(), st.mtime(), st.mtime_nsec()));
         self.refused.retain(|name, _| found_names.contains(name));
         let actions = self.registry.scan(found);
