@@ -58,6 +58,11 @@ impl History {
         self.publish(names);
     }
 
+    /// A daemon (`pidfile`) stands in for `run`: its end is the run's.
+    pub fn adopted(&mut self, pid: i32) {
+        self.run_pid = pid;
+    }
+
     /// A child was reaped; only the current `run` counts.
     pub fn reaped(&mut self, names: [&str; 2], pid: i32, raw: i32, now: i64) {
         if pid == 0 || pid != self.run_pid {

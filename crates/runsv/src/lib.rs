@@ -7,7 +7,8 @@
 //!
 //! Beyond runit, opted into per service directory (`docs/runsv.md`):
 //! stop timeouts read by [`beyond`], [`readiness`] (`notification-fd`,
-//! `sd_notify`), [`tree`] (`kill-tree`), and [`history`] (starts and the
+//! `sd_notify`), [`tree`] (`kill-tree`), [`pidfile`] (a daemon that
+//! forks), and [`history`] (starts and the
 //! last end of `run`, for overview tools). Not opted into: [`leftover`],
 //! what a killed runsv left running is stopped before anything starts.
 #![deny(unsafe_code)]
@@ -16,6 +17,7 @@ pub mod beyond;
 pub mod history;
 pub mod leftover;
 pub mod machine;
+pub mod pidfile;
 pub mod readiness;
 pub mod runner;
 pub mod supervise;

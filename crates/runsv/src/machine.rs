@@ -270,6 +270,17 @@ impl Svc {
         true
     }
 
+    /// `run` (`run_pid`) exited leaving a daemon (`pidfile`): the
+    /// daemon's `pid`, started at `since`, stands in for it from now on.
+    pub fn adopt(&mut self, run_pid: i32, pid: i32, since: Tai64n, fx: &mut impl Effects) {
+        if run_pid == 0 || self.pid != run_pid || self.state == RunState::Finish {
+            return;
+        }
+        self.pid = pid;
+        self.since = since;
+        fx.publish(self);
+    }
+
     /// A byte arrived on `supervise/control` (or SIGTERM, as `x`).
     pub fn control(&mut self, c: u8, fx: &mut impl Effects) {
         let running = self.pid != 0;
@@ -844,6 +855,35 @@ mod tests {
         assert!(s.start_if_due(&mut fx));
         s.reaped(102, 0, &mut fx);
         assert_eq!(fx.trees, 2);
+    }
+
+    #[test]
+    fn an_adopted_daemon_stands_in_for_run() {
+        let mut fx = Fake::default();
+        let mut s = up(&mut fx);
+        let since = Tai64n::from_unix(1_700_000_005, 0);
+        s.adopt(999, 500, since, &mut fx);
+        assert_eq!(s.pid, 101);
+        s.adopt(101, 500, since, &mut fx);
+        assert_eq!((s.pid, s.since, s.stat()), (500, since, "run\n"));
+        assert_eq!(s.status().pid, 500);
+        fx.log.clear();
+        s.control(b'h', &mut fx);
+        s.control(b'd', &mut fx);
+        assert_eq!(
+            fx.log,
+            [
+                "custom h",
+                "kill 500 1",
+                "custom t",
+                "kill 500 15",
+                "kill 500 18",
+                "custom d"
+            ]
+        );
+        assert!(!s.reaped(101, 0, &mut fx));
+        assert!(s.reaped(500, TERM, &mut fx));
+        assert_eq!(s.stat(), "down\n");
     }
 
     #[test]

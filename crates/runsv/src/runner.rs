@@ -4,6 +4,7 @@
 //! and carrying out what the machine asks through the real [`Effects`].
 
 use crate::machine::{Effects, Program, Svc, Timeout, Want};
+use crate::pidfile::Found;
 use crate::supervise::{self, Supervise};
 use crate::tree::Join;
 use runit::decimal;
@@ -203,7 +204,7 @@ impl Runner {
                     }
                 }
             }
-            let timeout = self.timeout_ms();
+            let timeout = self.timeout_ms(main_sv.daemon.deadline());
             // Readiness descriptors are -1 (ignored) unless opted in.
             let [ready_pipe, ready_sock] = main_sv.readiness.fds();
             let mut fds = [
@@ -215,11 +216,12 @@ impl Runner {
                 ),
                 sys::pollfd(ready_pipe, sys::POLLIN),
                 sys::pollfd(ready_sock, sys::POLLIN),
+                sys::pollfd(main_sv.daemon.fd(), sys::POLLIN),
             ];
             if let Err(e) = sys::poll(&mut fds, timeout) {
                 msg::warn(&self.ctx.prefix, &["unable to poll: ", msg::io_errstr(&e)]);
             }
-            if fds[3..].iter().any(|f| f.revents != 0) {
+            if fds[3..5].iter().any(|f| f.revents != 0) {
                 let running = self.main.pid != 0 && self.main.state == RunState::Run;
                 main_sv.readiness.on_input(&self.ctx.prefix, running);
             }
@@ -230,6 +232,13 @@ impl Runner {
             let sigs = selfpipe.drain();
             if sigs.contains(libc::SIGCHLD) {
                 while let Some((pid, st)) = sys::reap_any() {
+                    let now = self.ctx.t0.elapsed().as_millis() as u64;
+                    if main_sv
+                        .daemon
+                        .reaped(&self.ctx.prefix, pid, st.0, self.main.pid, now)
+                    {
+                        continue;
+                    }
                     let ended = sys::realtime().0;
                     let names = main_sv.names.history;
                     main_sv.history.reaped(names, pid, st.0, ended);
@@ -248,6 +257,7 @@ impl Runner {
                     }
                 }
             }
+            self.settle_daemon(main_sv);
             if sigs.contains(libc::SIGTERM) {
                 let mut fx = self.ctx.effects(main_sv, false);
                 self.main.control(b'x', &mut fx);
@@ -270,11 +280,40 @@ impl Runner {
         }
     }
 
-    /// Until the earliest throttled start or stop timeout is due; forever
-    /// if none waits.
-    fn timeout_ms(&self) -> i32 {
+    /// `pidfile`: gives `run`'s place to the daemon it left, or ends the
+    /// service as `run` ended when there is none.
+    fn settle_daemon(&mut self, main_sv: &mut Supervise) {
         let now = self.ctx.t0.elapsed().as_millis() as u64;
-        let mut t: Option<u64> = None;
+        let log_pid = self.log.as_ref().map_or(0, |l| l.pid);
+        match main_sv.daemon.settle(&self.ctx.prefix, now, log_pid) {
+            Found::Nothing => {}
+            Found::Daemon {
+                run_pid,
+                pid,
+                since,
+            } => {
+                main_sv.history.adopted(pid);
+                let mut fx = self.ctx.effects(main_sv, false);
+                self.main.adopt(run_pid, pid, since, &mut fx);
+            }
+            Found::None { run_pid, raw } => {
+                let names = main_sv.names.history;
+                main_sv
+                    .history
+                    .reaped(names, run_pid, raw, sys::realtime().0);
+                let mut fx = self.ctx.effects(main_sv, false);
+                if self.main.reaped(run_pid, raw, &mut fx) {
+                    main_sv.readiness.after_run();
+                }
+            }
+        }
+    }
+
+    /// Until the earliest throttled start, stop timeout or `daemon`
+    /// deadline is due; forever if none waits.
+    fn timeout_ms(&self, daemon: Option<u64>) -> i32 {
+        let now = self.ctx.t0.elapsed().as_millis() as u64;
+        let mut t: Option<u64> = daemon.map(|at| at.saturating_sub(now));
         for s in std::iter::once(&self.main).chain(self.log.as_ref()) {
             let due = [
                 s.wants_start().then_some(s.ready_at),
@@ -374,6 +413,9 @@ impl Effects for SysFx<'_> {
     }
 
     fn kill(&mut self, pid: i32, sig: i32) {
+        if !self.is_log && self.sv.daemon.hold(pid, sig) {
+            return;
+        }
         let _ = sys::kill(pid, sig);
     }
 
@@ -390,6 +432,7 @@ impl Effects for SysFx<'_> {
                 pid
             }
             Program::Run => {
+                self.sv.daemon.before_run(self.prefix);
                 let prep = self.sv.readiness.before_run(self.prefix);
                 let mut spawn = Spawn::new("./run");
                 if let Some(entry) = prep.env {

@@ -5,6 +5,7 @@
 
 use crate::history::History;
 use crate::machine::Svc;
+use crate::pidfile::Daemon;
 use crate::readiness::Readiness;
 use crate::tree::Tree;
 use runit::decimal;
@@ -68,6 +69,8 @@ pub struct Supervise {
     pub tree: Tree,
     /// Starts and the last end of `run` (beyond runit, both services).
     pub history: History,
+    /// A daemon that forks (`pidfile`; opt-in, main service only).
+    pub daemon: Daemon,
 }
 
 /// Creates the directory (or the target of a dangling `supervise` symlink)
@@ -117,6 +120,7 @@ pub fn lock(prefix: &str, names: &'static Names, wait: bool) -> Supervise {
         readiness: Readiness::default(),
         tree: Tree::default(),
         history: History::default(),
+        daemon: Daemon::default(),
     }
 }
 

@@ -4,7 +4,6 @@ use unit2sv::{install, map, typed, unit};
 
 const USAGE: &str =
     "usage: unit2sv [-q] [--root DIR] [--dir DIR] [--service DIR] [--no-enable] NAME... | --all
-       unit2sv --forking[=PIDFILE] -- prog [arg...]
        unit2sv --notify-relay[=all] PATH
        unit2sv --listen=SPEC... [--fdnames=NAME] -- prog [arg...]";
 
@@ -12,7 +11,8 @@ const HELP: &str = "Reads systemd units (with their drop-ins, and name@instance 
 from /etc/systemd/system, /run/systemd/system and /lib/systemd/system, and
 makes a runit service directory for each: /etc/sv/NAME with run, finish,
 control/t, control/h, log/run (svlogd into /var/log/runit/NAME), and
-notify-socket, timeout-kill, kill-tree where the unit asks for them.
+notify-socket, pidfile, timeout-kill, kill-tree where the unit asks for
+them.
 A service whose unit is WantedBy=multi-user.target is linked into
 /etc/service. A directory unit2sv did not make is never touched; a file
 edited since unit2sv wrote it is kept; re-running changes nothing.
@@ -25,10 +25,6 @@ edited since unit2sv wrote it is kept; re-running changes nothing.
   --service DIR  enabled services are linked into DIR (default /etc/service)
   --no-enable    link nothing
   -q             no warnings, only errors
-  --forking[=PIDFILE] -- prog [arg...]
-                 what run uses for Type=forking: runs prog, then stays in
-                 the foreground for as long as the daemon it forked lives,
-                 passing signals on (docs/unit2sv.md)
   --notify-relay[=all] PATH
                  what run uses for Type=notify: a notify socket at PATH
                  for a daemon that drops root, passed on to runsv's
@@ -59,14 +55,6 @@ fn rooted(root: &Path, p: &str) -> PathBuf {
 fn main() {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     if let Some(first) = args.first().and_then(|a| a.to_str()) {
-        if first == "--forking" || first.starts_with("--forking=") {
-            let pidfile = first.strip_prefix("--forking=").map(PathBuf::from);
-            let rest = match args.get(1).and_then(|a| a.to_str()) {
-                Some("--") => &args[2..],
-                _ => &args[1..],
-            };
-            unit2sv::forking::run(pidfile.as_deref(), rest);
-        }
         if first.starts_with("--listen=") {
             let mut specs = Vec::new();
             let mut names = String::new();

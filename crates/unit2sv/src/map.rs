@@ -526,15 +526,9 @@ pub fn map(u: &Unit, layout: &Layout) -> Service {
             }
         }
         Type::Forking => {
+            // runsv follows the daemon it leaves (`pidfile`, below).
             if let Some(e) = main {
-                let pid = u
-                    .pid_file
-                    .as_ref()
-                    .map(|p| format!("={}", sh_quote(p)))
-                    .unwrap_or_default();
-                // The helper stays root and unsandboxed, as systemd does:
-                // it must be able to signal the daemon whoever it runs as.
-                let _ = writeln!(run, "exec unit2sv --forking{} -- {}", pid, cmd(e));
+                let _ = writeln!(run, "exec {}", cmd(e));
             }
         }
         Type::Dbus => {
@@ -586,6 +580,19 @@ pub fn map(u: &Unit, layout: &Layout) -> Service {
             files.push(OutFile {
                 path: "notify-socket".into(),
                 body: String::new(),
+                mode: 0o644,
+            });
+        }
+        Type::Forking => {
+            // Empty without PIDFile=: the one process left is the daemon.
+            let body = u
+                .pid_file
+                .as_ref()
+                .map(|p| format!("{p}\n"))
+                .unwrap_or_default();
+            files.push(OutFile {
+                path: "pidfile".into(),
+                body,
                 mode: 0o644,
             });
         }

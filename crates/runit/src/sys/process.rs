@@ -51,6 +51,14 @@ pub fn wait_pid(pid: i32) -> io::Result<WaitStatus> {
     }
 }
 
+/// Makes this process the reaper of orphans among its descendants
+/// (`PR_SET_CHILD_SUBREAPER`): a daemon that forks away from its parent
+/// becomes our child instead of init's.
+pub fn set_child_subreaper() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    cvt(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }).map(drop)
+}
+
 /// getpid(2).
 pub fn getpid() -> i32 {
     // SAFETY: cannot fail.
