@@ -250,3 +250,77 @@ impl Drop for Runsvdir {
         }
     }
 }
+
+/// `count` numbered lines, `width` bytes each with the newline: the
+/// number (7 digits), a space, then `x`s.
+pub fn numbered(count: usize, width: usize) -> String {
+    let mut s = String::with_capacity(count * width);
+    for i in 1..=count {
+        let head = format!("{i:07} ");
+        s.push_str(&head);
+        s.push_str(&"x".repeat(width.saturating_sub(head.len() + 1)));
+        s.push('\n');
+    }
+    s
+}
+
+/// What became of `count` numbered lines in a log.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub lost: usize,
+    pub duplicated: usize,
+    /// Lines that are not whole input lines (torn, or joined).
+    pub torn: usize,
+}
+
+impl Tally {
+    /// Counts the numbered lines (up to `count`) found in `text`; other
+    /// numbers count as torn.
+    pub fn of(text: &str, count: usize, width: usize) -> Tally {
+        let mut seen = vec![0usize; count + 1];
+        let mut t = Tally::default();
+        for line in text.lines() {
+            let n = line
+                .get(..7)
+                .and_then(|d| d.parse::<usize>().ok())
+                .filter(|&n| (1..=count).contains(&n) && line.len() + 1 == width);
+            match n {
+                Some(n) => seen[n] += 1,
+                None => t.torn += 1,
+            }
+        }
+        for &s in &seen[1..] {
+            if s == 0 {
+                t.lost += 1;
+            }
+            t.duplicated += s.saturating_sub(1);
+        }
+        t
+    }
+
+    pub fn show(&self) -> String {
+        let mut s = format!("{} lost, {} duplicated", self.lost, self.duplicated);
+        if self.torn > 0 {
+            s += &format!(", {} torn", self.torn);
+        }
+        s
+    }
+}
+
+/// The text of a log directory: its rotated files in name order, then
+/// `current` (what a reader of the whole log gets).
+pub fn log_text(dir: &Path) -> String {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('@'))
+        .collect();
+    names.sort();
+    names.push("current".into());
+    names
+        .iter()
+        .map(|n| String::from_utf8_lossy(&fs::read(dir.join(n)).unwrap_or_default()).into_owned())
+        .collect()
+}
