@@ -16,7 +16,7 @@ use std::fs::Metadata;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -319,6 +319,12 @@ impl Daemon {
                     let _ = sys::kill(pid, libc::SIGTERM);
                 }
                 Action::Start { key, name } => {
+                    if self.supervised_elsewhere(&name) {
+                        // looked at again a second later: if that runsv
+                        // ends, this tree takes the service over
+                        self.registry.started(key, None, now);
+                        continue;
+                    }
                     let mut fail = self.prefix.clone();
                     fail.extend_from_slice(b": fatal: unable to start runsv ");
                     fail.extend_from_slice(name.as_bytes());
@@ -339,6 +345,16 @@ impl Daemon {
                 }
             }
         }
+    }
+
+    /// A runsv this runsvdir did not start already supervises NAME (one
+    /// that stage 1 started for /etc/runit/early): its `supervise/ok` has a
+    /// reader. A second runsv would only fail on the lock.
+    fn supervised_elsewhere(&self, name: &OsString) -> bool {
+        let ok = self.dir.join(name).join("supervise/ok");
+        sys::open_with(&ok, false, true, libc::O_NONBLOCK | libc::O_NOFOLLOW)
+            .and_then(|f| f.metadata())
+            .is_ok_and(|m| m.file_type().is_fifo())
     }
 
     /// runit's periodic look: rescan when the directory's identity or

@@ -327,3 +327,40 @@ fn sigalrm_forces_a_rescan_and_leaves_a_stamp() {
     // The stamp file is no service.
     assert!(r.wait_names(&[], Duration::from_millis(200)));
 }
+
+#[test]
+fn a_service_another_runsv_supervises_is_left_to_it_and_taken_over_when_it_ends() {
+    let t = TempDir::new("rsd-elsewhere");
+    let sv = t.join("sv");
+    fs::create_dir_all(&sv).unwrap();
+    let early = sleeper(&t.join("early/udevd"));
+    // stage 1's runsv, started before the tree
+    let mut first = testkit::Guard::spawn(Command::new(testkit::bin("runsv")).arg(&early));
+    let sv_bin = testkit::bin("sv");
+    let status = || {
+        testkit::stdout(&testkit::run(
+            Command::new(&sv_bin).arg("status").arg(&early),
+        ))
+    };
+    assert!(wait_until(LONG, || status().starts_with("run: ")));
+    let pid_before = fs::read_to_string(early.join("supervise/pid")).unwrap();
+    symlink(&early, sv.join("udevd")).unwrap();
+    sleeper(&sv.join("other"));
+    let mut r = start(&sv, &[], &t);
+    assert!(r.wait_names(&["other"], LONG));
+    // the tree looks again every second: still no second runsv, no
+    // complaint about the lock, the same service process
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(r.names(), set(&["other"]));
+    assert!(!r.stderr().contains("lock"), "{}", r.stderr());
+    assert_eq!(
+        fs::read_to_string(early.join("supervise/pid")).unwrap(),
+        pid_before
+    );
+    // the first runsv ends: the tree's own takes the service over
+    let o = testkit::run(Command::new(&sv_bin).arg("exit").arg(&early));
+    assert!(o.status.success());
+    assert!(first.wait_timeout(LONG).is_some());
+    assert!(r.wait_names(&["other", "udevd"], LONG));
+    assert!(wait_until(LONG, || status().starts_with("run: ")));
+}

@@ -168,7 +168,15 @@ impl Boot {
                 )?;
                 dir_mode("/run/lock", 0o1777)?;
                 dir_mode("/run/runit", 0o755)?;
-                dir_mode("/run/runit/supervise", 0o755)
+                dir_mode("/run/runit/supervise", 0o755)?;
+                // no shutdown or reboot asked for yet: halt, reboot and
+                // runit-init set the execute bits
+                for f in ["/run/runit.stopit", "/run/runit.reboot"] {
+                    fs::write(f, b"")
+                        .and_then(|()| fs::set_permissions(f, fs::Permissions::from_mode(0o000)))
+                        .map_err(|e| format!("{f}: {e}"))?;
+                }
+                Ok(())
             }
             Action::DevSub => devsub(),
             Action::Hostname => hostname(),
@@ -177,12 +185,24 @@ impl Boot {
             Action::Modules => modules(),
             Action::FsckRoot => self.fsck_root(),
             Action::RootRw => run_ok("mount", &["-o", "remount,rw", "/"]),
-            Action::Fsck => {
-                let force = if forced() { "-f" } else { "-a" };
-                match run("fsck", &["-A", "-R", "-T", "-a", force])? {
+            Action::Fsck(spec) => {
+                if fastboot() {
+                    return Ok(());
+                }
+                let fix = if rcs_var("FSCKFIX").as_deref() == Some("yes") {
+                    "-y"
+                } else {
+                    "-a"
+                };
+                let mut args = vec!["-T", fix];
+                if forced() {
+                    args.push("-f");
+                }
+                args.push(spec);
+                match run("fsck", &args)? {
                     0 | 1 => Ok(()),
                     c => Err(format!(
-                        "fsck -A exited {c}: file systems with errors (see above)"
+                        "fsck of {spec} exited {c}: errors left, repair them by hand (fsck {spec})"
                     )),
                 }
             }

@@ -157,11 +157,26 @@ fn signal_all(sig: i32) -> usize {
     v.len()
 }
 
-/// TERM (and CONT, for the stopped), up to 5 s to end, then KILL; the
-/// number left.
+/// Whether `pid` leads its session: a login shell, which ignores SIGTERM
+/// and ends on the hangup its terminal would have sent.
+fn session_leader(pid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|t| {
+        // after the command name in parentheses: state ppid pgrp session
+        let rest = t.rsplit_once(')').map_or("", |(_, r)| r);
+        rest.split_whitespace().nth(3) == Some(pid.to_string().as_str())
+    })
+}
+
+/// TERM (and CONT, for the stopped; HUP to session leaders), up to 5 s to
+/// end, then KILL; the number left.
 fn kill_all() -> usize {
     if signal_all(libc::SIGTERM) == 0 {
         return 0;
+    }
+    for p in victims() {
+        if session_leader(p) {
+            let _ = sys::kill(p, libc::SIGHUP);
+        }
     }
     signal_all(libc::SIGCONT);
     if wait_gone(Duration::from_secs(5)) {

@@ -76,11 +76,17 @@ fn gather() -> System {
             })
         })
         .collect();
+    let present = fstab
+        .iter()
+        .filter(|e| e.spec.starts_with("/dev/") && Path::new(&e.spec).exists())
+        .map(|e| e.spec.clone())
+        .collect();
     System {
         fstab,
         mounted,
         early,
         scripts,
+        present,
     }
 }
 

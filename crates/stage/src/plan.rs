@@ -20,7 +20,8 @@ pub enum Action {
     Modules,
     FsckRoot,
     RootRw,
-    Fsck,
+    /// fsck of one file system (its fstab source)
+    Fsck(String),
     Mount(PathBuf),
     Swap,
     Sysctl,
@@ -47,6 +48,30 @@ pub struct System {
     pub early: Vec<String>,
     /// rcS.d scripts in their order, those skipped by the admin left out
     pub scripts: Vec<Script>,
+    /// fstab's `/dev/...` sources that exist already (the kernel's own
+    /// names, in devtmpfs): what uses only these need not wait for udev
+    pub present: Vec<String>,
+}
+
+impl System {
+    /// Whether the source of `e` may only appear once udev has handled the
+    /// kernel's events: a tag (`UUID=`...) or a `/dev` path not there yet
+    /// (`/dev/disk/by-uuid/...`, `/dev/mapper/...`).
+    fn waits_for_devices(&self, e: &Entry) -> bool {
+        let tag = ["UUID=", "LABEL=", "PARTUUID=", "PARTLABEL="]
+            .iter()
+            .any(|t| e.spec.starts_with(t));
+        tag || (e.spec.starts_with("/dev/") && !self.present.contains(&e.spec))
+    }
+
+    /// The needs of a step using the sources of `entries`.
+    fn device_needs(&self, entries: &[&Entry]) -> &'static [&'static str] {
+        if entries.iter().any(|e| self.waits_for_devices(e)) {
+            &["devices"]
+        } else {
+            &["proc"]
+        }
+    }
 }
 
 /// The rcS scripts stage 1 does natively, and the steps that stand for
@@ -126,6 +151,11 @@ fn step(name: &str, needs: &[&str], critical: bool, action: Option<Action>) -> S
     }
 }
 
+/// Name of the step checking the file system mounted on `p`.
+pub fn fsck_step(p: &Path) -> String {
+    format!("fsck {}", p.display())
+}
+
 /// Name of the step mounting `p`.
 pub fn mount_step(p: &Path) -> String {
     format!("mount {}", p.display())
@@ -191,7 +221,7 @@ pub fn build(sys: &System) -> Vec<Step<Action>> {
     let check_root = root.is_some_and(|r| r.passno > 0);
     plan.push(step(
         "fsck-root",
-        &["devices"],
+        sys.device_needs(&root.into_iter().collect::<Vec<_>>()),
         CRITICAL,
         check_root.then_some(Action::FsckRoot),
     ));
@@ -202,16 +232,33 @@ pub fn build(sys: &System) -> Vec<Step<Action>> {
         CRITICAL,
         root_rw.then_some(Action::RootRw),
     ));
-    let others_checked = sys
+    let checked: Vec<&Entry> = sys
         .fstab
         .iter()
-        .any(|e| !e.is_root() && e.passno > 0 && e.is_local_mount());
-    plan.push(step(
-        "fsck",
-        &["devices"],
-        CRITICAL,
-        others_checked.then_some(Action::Fsck),
-    ));
+        .filter(|e| !e.is_root() && e.passno > 0 && e.is_local_mount())
+        .collect();
+    // each file system checked on its own, as soon as its device is there
+    let mut all_checked = Vec::new();
+    for e in &checked {
+        let name = fsck_step(&e.file);
+        all_checked.push(name.clone());
+        plan.push(Step {
+            name,
+            needs: sys
+                .device_needs(&[e])
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            critical: CRITICAL,
+            action: Some(Action::Fsck(e.spec.clone())),
+        });
+    }
+    plan.push(Step {
+        name: "fsck".into(),
+        needs: all_checked,
+        critical: CRITICAL,
+        action: None,
+    });
     let local: Vec<&Entry> = sys
         .fstab
         .iter()
@@ -220,7 +267,11 @@ pub fn build(sys: &System) -> Vec<Step<Action>> {
     let points: Vec<&Path> = local.iter().map(|e| e.file.as_path()).collect();
     let mut localfs = vec!["root".to_string()];
     for e in &local {
-        let mut needs = vec!["root".to_string(), "fsck".to_string()];
+        let mut needs = vec!["root".to_string()];
+        if checked.iter().any(|c| c.file == e.file) {
+            needs.push(fsck_step(&e.file));
+        }
+        needs.extend(sys.device_needs(&[e]).iter().map(|s| s.to_string()));
         if let Some(p) = parent_mount(&e.file, points.iter().copied()) {
             needs.push(mount_step(p));
         }
@@ -249,12 +300,18 @@ pub fn build(sys: &System) -> Vec<Step<Action>> {
         critical: CRITICAL,
         action: None,
     });
-    let swap = sys.fstab.iter().any(|e| e.is_swap() && !e.has("noauto"));
+    let swaps: Vec<&Entry> = sys
+        .fstab
+        .iter()
+        .filter(|e| e.is_swap() && !e.has("noauto"))
+        .collect();
+    let mut swap_needs = vec!["localfs"];
+    swap_needs.extend(sys.device_needs(&swaps));
     plan.push(step(
         "swap",
-        &["localfs", "devices"],
+        &swap_needs,
         false,
-        swap.then_some(Action::Swap),
+        (!swaps.is_empty()).then_some(Action::Swap),
     ));
     plan.push(step(
         "sysctl",
@@ -309,6 +366,9 @@ pub fn build(sys: &System) -> Vec<Step<Action>> {
                 }
                 if before && n == "checkroot" {
                     out.push("fsck-root".into());
+                }
+                if before && n == "checkfs" {
+                    out.extend(fsck_steps(&plan));
                 }
                 out.extend(steps.iter().map(|s| s.to_string()));
                 continue;
@@ -392,6 +452,13 @@ fn wants_all(s: &Script) -> bool {
     })
 }
 
+fn fsck_steps(plan: &[Step<Action>]) -> Vec<String> {
+    plan.iter()
+        .filter(|s| matches!(s.action, Some(Action::Fsck(_))))
+        .map(|s| s.name.clone())
+        .collect()
+}
+
 fn local_mounts(plan: &[Step<Action>]) -> Vec<String> {
     plan.iter()
         .filter(|s| matches!(s.action, Some(Action::Mount(_))))
@@ -437,6 +504,7 @@ mod tests {
             fstab: fstab::parse("UUID=1 / ext4 errors=remount-ro 0 1\n/dev/vdb /srv ext4 defaults 0 2\n/dev/vdc /srv/db ext4 defaults 0 2\n/dev/vdd none swap sw 0 0\n"),
             mounted: vec!["/proc".into(), "/sys".into(), "/dev".into(), "/run".into()],
             early: vec!["udevd".into()],
+            present: vec!["/dev/vdb".into()],
             scripts: vec![
                 script("S01hostname.sh", "# Provides: hostname\n# Required-Start:\n"),
                 script("S01hwclock.sh", "# Provides: hwclock\n# Required-Start:\n"),
@@ -497,7 +565,7 @@ mod tests {
             "mount /srv",
             "root",
             "fsck-root",
-            "fsck",
+            "fsck /srv",
             "coldplug",
             "early",
             "devices",
@@ -518,6 +586,35 @@ mod tests {
     }
 
     #[test]
+    fn only_sources_udev_names_wait_for_coldplug() {
+        let mut sys = debian();
+        sys.fstab = fstab::parse(
+            "/dev/vda / ext4 defaults 0 1\n/dev/disk/by-uuid/42 /data ext4 defaults 0 2\n\
+             /dev/vdb /srv ext4 defaults 0 0\ntmpfs /tmp tmpfs defaults 0 0\n",
+        );
+        sys.present = vec!["/dev/vda".into(), "/dev/vdb".into()];
+        // (lvm2 would make every mount wait for its volumes)
+        sys.scripts.retain(|s| s.name != "lvm2");
+        let plan = build(&sys);
+        // the root and /srv by their kernel names: fsck, remount and mount
+        // go on beside coldplug
+        for n in ["fsck-root", "root", "mount /srv", "mount /tmp"] {
+            assert!(
+                !ancestors(&plan, n).contains(&"coldplug".to_string()),
+                "{n} waits for coldplug"
+            );
+        }
+        // by-uuid exists once udev made the link
+        assert!(ancestors(&plan, "mount /data").contains(&"coldplug".to_string()));
+        assert!(ancestors(&plan, "fsck /data").contains(&"coldplug".to_string()));
+        assert!(!ancestors(&plan, "fsck /srv").contains(&"coldplug".to_string()));
+        assert!(ancestors(&plan, "stage2").contains(&"coldplug".to_string()));
+        sys.fstab.retain(|e| e.file != Path::new("/data"));
+        let plan = build(&sys);
+        assert!(!ancestors(&plan, "stage2").contains(&"coldplug".to_string()));
+    }
+
+    #[test]
     fn header_facilities_and_start_before() {
         let plan = build(&debian());
         let net = ancestors(&plan, "networking");
@@ -529,7 +626,10 @@ mod tests {
         }
         assert!(ancestors(&plan, "mountnfs.sh").contains(&"networking".to_string()));
         // lvm2: X-Start-Before checkfs mountall, so fsck and every mount wait for it
-        assert!(get(&plan, "fsck").needs.contains(&"lvm2".to_string()));
+        assert!(get(&plan, "fsck /srv").needs.contains(&"lvm2".to_string()));
+        assert!(get(&plan, "fsck /srv/db")
+            .needs
+            .contains(&"lvm2".to_string()));
         assert!(get(&plan, "mount /srv").needs.contains(&"lvm2".to_string()));
         assert!(ancestors(&plan, "lvm2").contains(&"coldplug".to_string()));
         // hwclock needs nothing: it starts at once

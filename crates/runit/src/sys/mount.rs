@@ -17,7 +17,12 @@ fn c_str(s: &str) -> io::Result<CString> {
 /// mount(2): `source` of `fstype` on `target` with `flags` (MS_*) and the
 /// file system's own options in `data`.
 pub fn mount(source: &str, target: &Path, fstype: &str, flags: u64, data: &str) -> io::Result<()> {
-    let (s, t, f, d) = (c_str(source)?, c_path(target)?, c_str(fstype)?, c_str(data)?);
+    let (s, t, f, d) = (
+        c_str(source)?,
+        c_path(target)?,
+        c_str(fstype)?,
+        c_str(data)?,
+    );
     // SAFETY: four NUL-terminated strings that live across the call.
     let r = unsafe {
         libc::mount(
