@@ -20,6 +20,7 @@ fn snapshot() -> testkit::TempDir {
     for (_, prog) in PROGRAMS {
         fs::copy(testkit::bin(prog), dir.join(prog)).unwrap();
     }
+    fs::copy(testkit::bin("runit-stage"), dir.join("runit-stage")).unwrap();
     dir
 }
 
@@ -106,6 +107,9 @@ fn expected_standalone() -> BTreeMap<String, String> {
         add(p, "755");
     }
     add("/sbin/init", "-> /lib/runit/runit-init");
+    // stage 1 and 3; no udev in the test's root: no early udevd
+    add("/lib/runit/runit-stage", "755");
+    add("/etc/runit/early", "755");
     for c in [
         "envdir",
         "envuidgid",

@@ -157,24 +157,28 @@ fn signal_all(sig: i32) -> usize {
     v.len()
 }
 
-/// Whether `pid` leads its session: a login shell, which ignores SIGTERM
-/// and ends on the hangup its terminal would have sent.
-fn session_leader(pid: i32) -> bool {
+/// Whether `pid` leads its session or has a terminal: a shell, which
+/// ignores SIGTERM and ends on the hangup its terminal would have sent.
+fn shell_like(pid: i32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|t| {
-        // after the command name in parentheses: state ppid pgrp session
-        let rest = t.rsplit_once(')').map_or("", |(_, r)| r);
-        rest.split_whitespace().nth(3) == Some(pid.to_string().as_str())
+        // after the command name in parentheses: state ppid pgrp session tty_nr
+        let f: Vec<&str> = t
+            .rsplit_once(')')
+            .map_or("", |(_, r)| r)
+            .split_whitespace()
+            .collect();
+        f.get(3) == Some(&pid.to_string().as_str()) || f.get(4).is_some_and(|t| *t != "0")
     })
 }
 
-/// TERM (and CONT, for the stopped; HUP to session leaders), up to 5 s to
+/// TERM (and CONT, for the stopped; HUP to shells), up to 5 s to
 /// end, then KILL; the number left.
 fn kill_all() -> usize {
     if signal_all(libc::SIGTERM) == 0 {
         return 0;
     }
     for p in victims() {
-        if session_leader(p) {
+        if shell_like(p) {
             let _ = sys::kill(p, libc::SIGHUP);
         }
     }
@@ -182,9 +186,20 @@ fn kill_all() -> usize {
     if wait_gone(Duration::from_secs(5)) {
         return 0;
     }
-    let n = signal_all(libc::SIGKILL);
+    let left = victims();
+    let names: Vec<String> = left
+        .iter()
+        .map(|p| {
+            let comm = fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+            format!("{} ({p})", comm.trim())
+        })
+        .collect();
+    for &p in &left {
+        let _ = sys::kill(p, libc::SIGKILL);
+    }
     say(&format!(
-        "runit-stage 3: {n} processes did not end on SIGTERM: SIGKILL"
+        "runit-stage 3: SIGKILL to what did not end on SIGTERM in 5 s: {}",
+        names.join(", ")
     ));
     if wait_gone(Duration::from_secs(2)) {
         0
