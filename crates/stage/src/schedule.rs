@@ -10,7 +10,9 @@ use std::sync::{mpsc, Arc};
 pub struct Step<A> {
     pub name: String,
     pub needs: Vec<String>,
-    /// a failure stops what needs this step; otherwise it is a warning
+    /// a failure stops what needs this step (when that is critical too);
+    /// otherwise it is a warning. A critical step does not start after a
+    /// need failed, the others do.
     pub critical: bool,
     pub action: Option<A>,
 }
@@ -84,8 +86,12 @@ where
                     continue;
                 }
                 started[i] = true;
+                // only a critical step is held back: the others (sysctl,
+                // the packages' scripts) still run after the emergency
+                // shell, as after Debian's
                 let stopped = needs[i]
                     .iter()
+                    .filter(|_| steps[i].critical)
                     .find(|&&j| outcome[j].as_ref().is_some_and(Outcome::stops));
                 if let Some(&j) = stopped {
                     let o = Outcome::NotRun(steps[j].name.clone());
@@ -219,15 +225,18 @@ mod tests {
         let (out, log) = go(vec![
             step("fail-fsck", &[], true, Some(1)),
             step("mount /srv", &["fail-fsck"], true, Some(1)),
-            step("localfs", &["mount /srv"], false, None),
+            step("localfs", &["mount /srv"], true, None),
+            step("clean", &["localfs"], false, Some(1)),
             step("fail-sysctl", &[], false, Some(1)),
             step("networking", &["fail-sysctl"], false, Some(1)),
         ]);
         assert_eq!(out[0], Outcome::Failed("fail-fsck broke".into()));
         assert_eq!(out[1], Outcome::NotRun("fail-fsck".into()));
         assert_eq!(out[2], Outcome::NotRun("mount /srv".into()));
-        assert_eq!(out[3], Outcome::Warned("fail-sysctl broke".into()));
-        assert_eq!(out[4], Outcome::Done);
+        // a step that is not critical runs all the same
+        assert_eq!(out[3], Outcome::Done);
+        assert_eq!(out[4], Outcome::Warned("fail-sysctl broke".into()));
+        assert_eq!(out[5], Outcome::Done);
         assert!(!log.contains(&"start mount /srv".to_string()));
     }
 

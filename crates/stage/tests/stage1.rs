@@ -25,6 +25,8 @@ mkdir -p /etc/rcS.d /etc/init.d /etc/sysctl.d /etc/runit/early/sleeper /etc/stag
 echo stage-host >/etc/hostname
 echo 'kernel.domainname = stage-domain' >/etc/sysctl.d/10-test.conf
 printf '%s\n' '/etc/stage-src /etc/stage-a none bind 0 0' 'tmpfs /etc/stage-a/inner tmpfs mode=700 0 0' >/etc/fstab
+# a mount point that does not exist: mount fails
+[ -z "$FAIL" ] || echo 'tmpfs /etc/stage-missing tmpfs defaults 0 0' >>/etc/fstab
 mk() { # link name header-lines...
 	link=$1; name=$2; shift 2
 	{
@@ -66,9 +68,8 @@ done
 } >>$T/result
 "##;
 
-#[test]
-fn stage_1_mounts_in_order_runs_the_scripts_by_their_headers_and_starts_the_early_services() {
-    let t = testkit::TempDir::new("stage1");
+fn stage1(tag: &str, fail: bool) -> (String, String, String) {
+    let t = testkit::TempDir::new(tag);
     for d in ["etc-up", "etc-work", "bin-up", "bin-work"] {
         fs::create_dir_all(t.join(d)).unwrap();
     }
@@ -91,6 +92,7 @@ fn stage_1_mounts_in_order_runs_the_scripts_by_their_headers_and_starts_the_earl
     ])
     .arg(t.join("setup"))
     .arg(t.path())
+    .env("FAIL", if fail { "1" } else { "" })
     .stdin(std::process::Stdio::null());
     let mut g = testkit::Guard::spawn(&mut cmd);
     assert!(
@@ -98,7 +100,12 @@ fn stage_1_mounts_in_order_runs_the_scripts_by_their_headers_and_starts_the_earl
         "stage 1 did not finish"
     );
     let read = |p: &str| fs::read_to_string(t.join(p)).unwrap_or_default();
-    let (result, out, rc) = (read("result"), read("stage1.out"), read("rc.log"));
+    (read("result"), read("stage1.out"), read("rc.log"))
+}
+
+#[test]
+fn stage_1_mounts_in_order_runs_the_scripts_by_their_headers_and_starts_the_early_services() {
+    let (result, out, rc) = stage1("stage1", false);
     let ctx = format!("{result}\nstage 1 said:\n{out}\nrc.log:\n{rc}");
     assert!(result.starts_with("rc=0\n"), "{ctx}");
     assert!(result.contains("tail: gone\n"), "{ctx}");
@@ -126,4 +133,33 @@ fn stage_1_mounts_in_order_runs_the_scripts_by_their_headers_and_starts_the_earl
         "{ctx}"
     );
     assert!(out.contains(" steps in "), "{ctx}");
+}
+
+#[test]
+fn a_failed_mount_is_named_and_stage_1_exits_1_the_rest_still_runs() {
+    let (result, out, rc) = stage1("stage1-fail", true);
+    let ctx = format!("{result}\nstage 1 said:\n{out}\nrc.log:\n{rc}");
+    assert!(result.starts_with("rc=1\n"), "{ctx}");
+    assert!(out.contains("runit-stage 1: fatal: mount /etc/stage-missing failed: mount /etc/stage-missing exited "), "{ctx}");
+    assert!(out.contains("runit-stage 1: steps failed at "), "{ctx}");
+    // the other mounts and what needs no local file system still happen
+    assert!(result.contains("inner: 700\n"), "{ctx}");
+    assert!(
+        result.contains("hostname: stage-host domain: stage-domain\n"),
+        "{ctx}"
+    );
+    assert!(
+        result.contains("early: run: /etc/runit/early/sleeper:\n"),
+        "{ctx}"
+    );
+    // the steps that are not critical still run: after the emergency
+    // shell the boot goes on, as after Debian's rcS
+    assert!(result.contains("utmp: 664 seed: 600\n"), "{ctx}");
+    assert_eq!(
+        rc,
+        "S02first start mounted
+S01second start mounted
+",
+        "{ctx}"
+    );
 }
