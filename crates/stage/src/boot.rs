@@ -179,6 +179,7 @@ impl Boot {
                 Ok(())
             }
             Action::DevSub => devsub(),
+            Action::StaticNodes => static_nodes(),
             Action::Hostname => hostname(),
             Action::Early => early(),
             Action::Coldplug => coldplug(),
@@ -342,6 +343,46 @@ fn conf_group(name: &str) -> Option<u32> {
             .then(|| f.get(2)?.parse().ok())
             .flatten()
     })
+}
+
+/// The device nodes of modules loaded on first use (`kmod static-nodes`),
+/// made before udevd starts, as Debian's udev script does.
+fn static_nodes() -> Result<(), String> {
+    let kmod = Path::new("/bin/kmod");
+    if !kmod.exists() {
+        return Ok(());
+    }
+    let out = Command::new(kmod)
+        .args(["static-nodes", "--format=tmpfiles", "--output=/dev/stdout"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| format!("kmod static-nodes: {e}"))?;
+    let mut errors = Vec::new();
+    for n in conf::parse_static_nodes(&String::from_utf8_lossy(&out.stdout)) {
+        let r = match &n {
+            conf::StaticNode::Dir(p) if !Path::new(p).exists() => fs::create_dir(p)
+                .and_then(|()| fs::set_permissions(p, fs::Permissions::from_mode(0o755))),
+            conf::StaticNode::Node {
+                path,
+                mode,
+                block,
+                major,
+                minor,
+            } if fs::symlink_metadata(path).is_err() => {
+                sys::mknod(Path::new(path), *mode, *block, *major, *minor)
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = r {
+            errors.push(format!("{n:?}: {e}"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
+    }
 }
 
 fn hostname() -> Result<(), String> {

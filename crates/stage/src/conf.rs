@@ -109,6 +109,46 @@ pub fn shell_var(text: &str, name: &str) -> Option<String> {
     found
 }
 
+/// A device node or directory of `kmod static-nodes --format=tmpfiles`:
+/// what modules loaded on first use need in /dev before they are loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaticNode {
+    Dir(String),
+    Node {
+        path: String,
+        mode: u32,
+        block: bool,
+        major: u32,
+        minor: u32,
+    },
+}
+
+pub fn parse_static_nodes(text: &str) -> Vec<StaticNode> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let path = f.get(1)?.to_string();
+            if !path.starts_with("/dev/") || path.contains("/../") {
+                return None;
+            }
+            match f[0].trim_end_matches('!') {
+                "d" => Some(StaticNode::Dir(path)),
+                t @ ("c" | "b") => {
+                    let (ma, mi) = f.get(6)?.split_once(':')?;
+                    Some(StaticNode::Node {
+                        path,
+                        mode: u32::from_str_radix(f.get(2)?, 8).ok()?,
+                        block: t == "b",
+                        major: ma.parse().ok()?,
+                        minor: mi.parse().ok()?,
+                    })
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +193,39 @@ mod tests {
             [
                 PathBuf::from("/usr/lib/sysctl.d/10-a.conf"),
                 PathBuf::from("/etc/sysctl.d/99-x.conf")
+            ]
+        );
+    }
+
+    #[test]
+    fn static_nodes_of_kmod() {
+        let t = "c! /dev/fuse 0666 - - - 10:229\nd /dev/vfio 0755 - - -\nc! /dev/vfio/vfio 0666 - - - 10:196\n\
+                 b! /dev/loop0 0660 - - - 7:0\nx /dev/odd 0600 - - - 1:1\nc! /etc/passwd 0600 - - - 1:3\n";
+        assert_eq!(
+            parse_static_nodes(t),
+            [
+                StaticNode::Node {
+                    path: "/dev/fuse".into(),
+                    mode: 0o666,
+                    block: false,
+                    major: 10,
+                    minor: 229
+                },
+                StaticNode::Dir("/dev/vfio".into()),
+                StaticNode::Node {
+                    path: "/dev/vfio/vfio".into(),
+                    mode: 0o666,
+                    block: false,
+                    major: 10,
+                    minor: 196
+                },
+                StaticNode::Node {
+                    path: "/dev/loop0".into(),
+                    mode: 0o660,
+                    block: true,
+                    major: 7,
+                    minor: 0
+                },
             ]
         );
     }

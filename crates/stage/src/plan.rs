@@ -14,6 +14,7 @@ pub enum Action {
     Dev,
     Run,
     DevSub,
+    StaticNodes,
     Hostname,
     Early,
     Coldplug,
@@ -191,10 +192,22 @@ pub fn build(sys: &System) -> Vec<Step<Action>> {
         step("hostname", &[], false, Some(Action::Hostname)),
         step("modules", &["proc", "sys"], false, Some(Action::Modules)),
     ];
+    if udev {
+        plan.push(step(
+            "static-nodes",
+            &["dev", "proc"],
+            false,
+            Some(Action::StaticNodes),
+        ));
+    }
     if !sys.early.is_empty() {
         plan.push(step(
             "early",
-            &["proc", "sys", "dev", "run"],
+            if udev {
+                &["proc", "sys", "dev", "run", "static-nodes"]
+            } else {
+                &["proc", "sys", "dev", "run"]
+            },
             false,
             Some(Action::Early),
         ));

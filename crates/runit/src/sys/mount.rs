@@ -71,3 +71,16 @@ pub fn sethostname(name: &[u8]) -> io::Result<()> {
         Err(io::Error::last_os_error())
     }
 }
+
+/// mknod(2) of a character (`block` false) or block device node.
+pub fn mknod(path: &Path, mode: u32, block: bool, major: u32, minor: u32) -> io::Result<()> {
+    let p = c_path(path)?;
+    let kind = if block { libc::S_IFBLK } else { libc::S_IFCHR };
+    let dev = libc::makedev(major, minor);
+    // SAFETY: a NUL-terminated path that lives across the call.
+    if unsafe { libc::mknod(p.as_ptr(), kind | (mode & 0o7777), dev) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
