@@ -543,6 +543,14 @@ fn clean() -> Result<(), String> {
     if let Err(e) = clean_tmp(&tmptime) {
         errors.push(e);
     }
+    // one check asked for, one check done
+    for f in ["/fastboot", "/forcefsck"] {
+        if fs::symlink_metadata(f).is_ok() {
+            if let Err(e) = fs::remove_file(f) {
+                errors.push(format!("{f}: {e}"));
+            }
+        }
+    }
     let utmp_gid = conf_group("utmp").unwrap_or(0);
     for (p, mode, truncate) in [
         ("/run/utmp", 0o664, true),
