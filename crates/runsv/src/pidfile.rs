@@ -196,7 +196,10 @@ impl Daemon {
             .collect();
         let outcome = match &s.path {
             Some(path) => match read_pid(path) {
-                Some(pid) if pid != log_pid && child_start(me, pid).is_some() => Ok(pid),
+                Some(pid) if pid == log_pid => {
+                    Err(format!("{} names {pid}, the logger", path.display()))
+                }
+                Some(pid) if child_start(me, pid).is_some() => Ok(pid),
                 Some(pid) => Err(format!(
                     "{} names {pid}, not a child of runsv",
                     path.display()

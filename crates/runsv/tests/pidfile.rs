@@ -201,6 +201,25 @@ fn a_pid_runsv_did_not_start_is_never_taken() {
     assert!(daemon.kill());
 }
 
+/// The logger is runsv's child too, and never taken for the daemon.
+#[test]
+fn the_logger_is_never_taken_for_the_daemon() {
+    let t = TempDir::new("pidfile-logger");
+    let dir = service(&t.join("svc"), "cp log/supervise/pid logger.pid\nexit 0");
+    testkit::script(&dir.join("log/run"), "#!/bin/sh\nexec cat >/dev/null\n");
+    fs::write(dir.join("pidfile"), "logger.pid\n").unwrap();
+    let r = Runsv::start(&bin("runsv"), &dir);
+    assert!(testkit::wait_until(LONG, || history_has(&dir, "exit 0")));
+    let logger = read_pid(&dir.join("log"));
+    assert!(logger > 0);
+    let warned = format!(
+        "runsv svc: warning: ./pidfile: no daemon found: logger.pid names {logger}, the logger\n"
+    );
+    assert!(r.stderr().contains(&warned), "{}", r.stderr());
+    assert_ne!(status_pid(&dir), logger);
+    assert!(r.log().is_some_and(|l| l.pid() == logger && l.alive()));
+}
+
 /// A `run` that fails is not followed: the service ends as under runit.
 #[test]
 fn a_failed_start_is_an_end_as_without_pidfile() {
