@@ -65,6 +65,7 @@ cleanup() {
 }
 trap cleanup EXIT
 declare -A O D # per row: the values of the rounds, ours and Debian's
+declare -A where # runsvdir-IMPL, runit-IMPL: where the PSS lies
 
 # impl_bin IMPL PROG: the program of that implementation.
 impl_bin() {
@@ -116,6 +117,7 @@ if want runsvdir || want runsv; then
             sleep 2 # settle: every runsv has written its records
             kids=$(children_of "$tree_pid")
             add "$impl" runsvdir "$(pss_of "$tree_pid")"
+            [ "$r" = 1 ] && where[runsvdir-$impl]=$(breakdown "$tree_pid")
             # shellcheck disable=SC2086
             add "$impl" runsv "$(awk -v s="$(pss_of $kids)" -v n="$(wc -w <<<"$kids")" 'BEGIN { printf "%.1f", s / n }')"
             stop_tree "$tree_pid" "$d"
@@ -249,6 +251,7 @@ pid1_pss() {
     sleep 2
     for i in 1 2 3; do
         samples+="$(pss_of "$pid") "
+        where[runit-$impl]=$(breakdown "$pid")
         sleep 1
     done
     runc kill "$cid" TERM >/dev/null 2>&1 || true
@@ -299,3 +302,11 @@ row svlogd-rss "svlogd peak RSS, 200 MB with -tt" MiB "≤ 2 MiB"
 row svlogd-mbs "svlogd -tt throughput, 200 MB (beside the RSS)" MB/s "same"
 row runsv "runsv PSS per supervisor, 200 services" KiB "≤ 0.5×"
 row svlogd "svlogd PSS per idle logger, 100 loggers" KiB "≤ 0.5×"
+
+if [ ${#where[@]} -gt 0 ]; then
+    echo
+    echo "Where the PSS of the singletons lies (kB; the round-1 runsvdir, the last runit sample):"
+    for k in runsvdir-debian runsvdir-ours runit-debian runit-ours; do
+        [ -n "${where[$k]:-}" ] && printf '  %-16s %s\n' "$k" "${where[$k]}"
+    done
+fi

@@ -49,3 +49,24 @@ supervisors_gone() {
         done
     done
 }
+
+# breakdown PID: where its PSS lies, in kB, one line: the program file's
+# text, its read-only pages (data, relocated data, headers), its writable
+# data; heap, other anonymous pages (bss, the C library's state), stack,
+# and shared libraries' pages (its share of them).
+breakdown() {
+    local exe
+    exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 0
+    awk -v exe="$exe" '
+        /^[0-9a-f]+-[0-9a-f]+ / { perm = $2; name = $6
+            if (name != "" && substr(exe, length(exe) - length(name) + 1) == name)
+                k = (perm ~ /x/) ? "text" : (perm ~ /w/) ? "data" : "ro"
+            else if (name == "[heap]") k = "heap"
+            else if (name == "[stack]") k = "stack"
+            else if (name ~ /^\//) k = "libs"
+            else k = "anon"
+            next }
+        /^Pss:/ { v[k] += $2 }
+        END { printf "text %d, read-only %d, data %d, heap %d, anon %d, stack %d, libs %d\n",
+            v["text"], v["ro"], v["data"], v["heap"], v["anon"], v["stack"], v["libs"] }' "/proc/$1/smaps"
+}
