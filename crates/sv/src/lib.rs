@@ -57,12 +57,12 @@ pub fn run(argv: Vec<OsString>) -> i32 {
     let mut tally = Tally::default();
     match action {
         Action::Status => {
-            // Where relative names start from; without it (an unreadable
+            // Where services are entered from; without it (an unreadable
             // working directory), paths are joined instead.
-            let home = std::fs::File::open(".").ok();
+            let home = service::Home::new(&svdir);
             for name in &args.services {
                 let svc = match &home {
-                    Some(home) => Service::enter(name, &svdir, home),
+                    Some(home) => Service::enter(name, home),
                     None => Service::open(name, &svdir),
                 };
                 match svc {

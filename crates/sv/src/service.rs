@@ -87,6 +87,34 @@ pub fn locate(name: &OsStr, svdir: &OsStr) -> Option<PathBuf> {
     Some(PathBuf::from(svdir).join(name))
 }
 
+/// Where `status` enters services from: the directory sv started in and
+/// the services directory, each opened once.
+pub struct Home {
+    start: File,
+    svdir_name: std::ffi::OsString,
+    /// Opened as a path only: entering it (fchdir) checks search
+    /// permission, as chdir does; the error to report when it cannot be.
+    svdir: io::Result<File>,
+}
+
+impl Home {
+    /// `None` when the working directory cannot be opened (then paths are
+    /// joined instead, see [`Service::open`]).
+    pub fn new(svdir: &OsStr) -> Option<Home> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let start = File::open(".").ok()?;
+        let svdir_file = File::options()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+            .open(svdir);
+        Some(Home {
+            start,
+            svdir_name: svdir.to_owned(),
+            svdir: svdir_file,
+        })
+    }
+}
+
 /// A service directory (or its `log/`), with the name sv prints for it.
 #[derive(Debug)]
 pub struct Service {
@@ -118,13 +146,14 @@ impl Service {
         }
     }
 
-    /// For `status`: changes into the service directory (from `home`, the
-    /// directory sv started in, since the name may be a path relative to
-    /// it), so that every file of the service is then looked up from
-    /// there. Joined paths walk the whole services path again for each of
-    /// a service's files: with 500 services, those lookups were most of
-    /// the time a status took.
-    pub fn enter(name: &OsStr, svdir: &OsStr, home: &File) -> Result<Service, Problem> {
+    /// For `status`: changes into the service directory, so that every
+    /// file of the service is then looked up from there. Joined paths walk
+    /// the whole services path again for each of a service's files: with
+    /// 500 services, those lookups were most of the time a status took.
+    /// As runit, a name is looked up from the services directory (`Home::
+    /// svdir`, its error reported when it cannot be entered), a path from
+    /// the directory sv started in.
+    pub fn enter(name: &OsStr, home: &Home) -> Result<Service, Problem> {
         let shown = String::from_utf8_lossy(name.as_bytes()).into_owned();
         let fail = |e: &io::Error| {
             Problem::Fail(format!(
@@ -132,15 +161,16 @@ impl Service {
                 io_errstr(e)
             ))
         };
-        let dir =
-            locate(name, svdir).ok_or_else(|| fail(&io::Error::from_raw_os_error(libc::ENOENT)))?;
-        sys::fchdir(sys::raw(home)).map_err(|e| fail(&e))?;
-        // As runit: into the services directory, then the name, so that a
-        // missing services directory is the error reported.
+        let dir = locate(name, &home.svdir_name)
+            .ok_or_else(|| fail(&io::Error::from_raw_os_error(libc::ENOENT)))?;
         if dir.as_os_str() != name {
-            std::env::set_current_dir(svdir).map_err(|e| fail(&e))?;
+            match &home.svdir {
+                Ok(fd) => sys::fchdir(sys::raw(fd)).map_err(|e| fail(&e))?,
+                Err(e) => return Err(fail(e)),
+            }
             std::env::set_current_dir(name).map_err(|e| fail(&e))?;
         } else {
+            sys::fchdir(sys::raw(&home.start)).map_err(|e| fail(&e))?;
             std::env::set_current_dir(&dir).map_err(|e| fail(&e))?;
         }
         Ok(Service {
