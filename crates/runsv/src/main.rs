@@ -1,6 +1,7 @@
 //! runsv DIR: supervise the service in DIR (and DIR/log).
+// A test build of this file (clippy --all-targets) is an empty harness.
+#![cfg_attr(not(test), no_main)]
 #![deny(unsafe_code)]
 
-fn main() {
-    std::process::exit(runsv::runner::main(std::env::args_os().collect()));
-}
+#[cfg(not(test))]
+runit::lean_main!(runsv::runner::main);

@@ -14,7 +14,10 @@ use std::time::Instant;
 
 const PROG: &str = "svlogd";
 /// Input is read in blocks of at least this size, whatever `-b` says.
-const READ_MIN: usize = 1 << 20;
+/// The pages a read fills stay with the process (and, with timestamps,
+/// those of the output built from them): 128 kB keeps a logger that
+/// once took a burst small, and is no slower than 1 MB, the pipe's size.
+const READ_MIN: usize = 128 << 10;
 /// The input pipe buffer svlogd asks for.
 const PIPE_SIZE: i32 = 1 << 20;
 

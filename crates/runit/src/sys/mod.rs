@@ -5,6 +5,7 @@
 
 mod dgram;
 mod dnotify;
+mod entry;
 mod fdmove;
 mod fs;
 mod heap;
@@ -21,6 +22,7 @@ mod writeback;
 
 pub use dgram::*;
 pub use dnotify::*;
+pub use entry::*;
 pub use fdmove::*;
 pub use fs::*;
 pub use heap::*;

@@ -1,0 +1,46 @@
+//! A lean entry point for the programs that stay for a machine's life
+//! (one runsv and one svlogd per service): std's own start-up finds the
+//! main thread's stack through pthread_getattr_np, which reads
+//! /proc/self/maps through a 4 kB stdio buffer, and maps an alternate
+//! signal stack for its overflow message. Those heap pages stay touched
+//! for as long as the process runs; here `main` is entered directly and
+//! does only what the programs rely on.
+
+/// What std's start-up did that the programs rely on: descriptors 0-2
+/// that were closed are opened on /dev/null (so no log pipe or lock lands
+/// on them and gets our messages), and SIGPIPE is ignored (a write to a
+/// vanished reader is an error, not death).
+pub fn program_start() {
+    for fd in 0..3 {
+        // SAFETY: F_GETFD takes no pointer.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::EBADF)
+        {
+            // SAFETY: the path is a NUL-terminated literal. The lowest free
+            // descriptor is `fd` itself, as every lower one is open.
+            let got = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+            if got != fd {
+                // Without /dev/null std would have aborted.
+                std::process::abort();
+            }
+        }
+    }
+    let _ = super::ignore(libc::SIGPIPE);
+}
+
+/// Makes a binary crate (`#![no_main]`, std linked) enter `$main(args)`
+/// directly from the C runtime, after [`program_start`], and exit with
+/// what it returns.
+#[macro_export]
+macro_rules! lean_main {
+    ($main:path) => {
+        #[allow(unsafe_code)]
+        #[no_mangle]
+        extern "C" fn main(_argc: i32, _argv: *const *const core::ffi::c_char) -> i32 {
+            $crate::sys::program_start();
+            // std records the arguments before `main` on Linux, whoever
+            // calls it.
+            $main(std::env::args_os().collect())
+        }
+    };
+}
