@@ -180,6 +180,9 @@ impl Readiness {
     }
 
     /// Reads what arrived; publishes readiness and status text.
+    // Not inlined: its buffers would widen the poll loop's frame, which
+    // stays touched while runsv waits.
+    #[inline(never)]
     pub fn on_input(&mut self, prefix: &str, running: bool) {
         self.read_pipe(prefix);
         self.drain_socket(prefix, running);

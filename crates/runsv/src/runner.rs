@@ -218,6 +218,8 @@ impl Runner {
                 sys::pollfd(ready_sock, sys::POLLIN),
                 sys::pollfd(main_sv.daemon.fd(), sys::POLLIN),
             ];
+            // Idle between events, runsv keeps only the stack its loop uses.
+            sys::release_unused_stack();
             if let Err(e) = sys::poll(&mut fds, timeout) {
                 msg::warn(&self.ctx.prefix, &["unable to poll: ", msg::io_errstr(&e)]);
             }

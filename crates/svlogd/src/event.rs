@@ -18,6 +18,8 @@ const PROG: &str = "svlogd";
 /// those of the output built from them): 128 kB keeps a logger that
 /// once took a burst small, and is no slower than 1 MB, the pipe's size.
 const READ_MIN: usize = 128 << 10;
+/// How often, at most, the stack below the loop is given back.
+const STACK_RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// The input pipe buffer svlogd asks for.
 const PIPE_SIZE: i32 = 1 << 20;
 
@@ -187,6 +189,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let mut input_done = false;
     let mut clock = || sys::realtime();
     let mut flushed = true;
+    let mut stack_kept_until = Instant::now();
     loop {
         let now = Instant::now();
         for l in &mut st.logs {
@@ -209,6 +212,13 @@ pub fn main(args: Vec<OsString>) -> i32 {
             sys::pollfd(0, sys::POLLIN),
         ];
         let nfds = if reading { 2 } else { 1 };
+        if reading && len == 0 && now >= stack_kept_until {
+            // About to wait for input: the stack start-up, a rotation or
+            // a reload touched below the loop is given back (at most
+            // once a second, so a busy pipe does not pay for it).
+            sys::release_unused_stack();
+            stack_kept_until = now + STACK_RELEASE_EVERY;
+        }
         if let Err(e) = sys::poll(&mut fds[..nfds], timeout) {
             msg::warn(PROG, &["unable to poll: ", msg::io_errstr(&e)]);
         }

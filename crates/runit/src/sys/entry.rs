@@ -44,3 +44,26 @@ macro_rules! lean_main {
         }
     };
 }
+
+/// Gives back the stack pages below the caller's frame, which start-up
+/// or a past spawn touched and a poll loop no longer uses: once touched,
+/// a stack page stays with the process for good. Only pages the stack
+/// has no live data in are dropped; a later call finds them zeroed, as
+/// new.
+#[inline(never)]
+pub fn release_unused_stack() {
+    const PAGE: usize = 4096;
+    /// How far below the caller to look: deeper than any frame chain
+    /// of these programs.
+    const SPAN: usize = 64 * PAGE;
+    let marker = 0u8;
+    let here = core::hint::black_box(&marker) as *const u8 as usize;
+    // The call to madvise pushes a return address below this frame: it
+    // must stay on a kept page.
+    let keep = (here - 512) & !(PAGE - 1);
+    // SAFETY: the range lies below this frame and the call it makes:
+    // nothing there is live (one thread; a signal handler's frame is
+    // built only after the call returns). Pages of it that are not
+    // mapped make madvise fail, after the mapped ones were dropped.
+    unsafe { libc::madvise((keep - SPAN) as *mut libc::c_void, SPAN, libc::MADV_DONTNEED) };
+}
