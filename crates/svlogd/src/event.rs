@@ -143,7 +143,7 @@ impl State {
     }
 }
 
-/// The signals svlogd catches, then SIGPIPE, which Rust's runtime ignores
+/// The signals svlogd catches, then SIGPIPE, which the start-up ignores
 /// before `main`: a processor gets these back at their default and
 /// inherits every other disposition, as with runit.
 pub const CAUGHT: [i32; 5] = [

@@ -65,5 +65,11 @@ pub fn release_unused_stack() {
     // nothing there is live (one thread; a signal handler's frame is
     // built only after the call returns). Pages of it that are not
     // mapped make madvise fail, after the mapped ones were dropped.
-    unsafe { libc::madvise((keep - SPAN) as *mut libc::c_void, SPAN, libc::MADV_DONTNEED) };
+    unsafe {
+        libc::madvise(
+            (keep - SPAN) as *mut libc::c_void,
+            SPAN,
+            libc::MADV_DONTNEED,
+        )
+    };
 }
