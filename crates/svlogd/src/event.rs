@@ -18,8 +18,8 @@ const PROG: &str = "svlogd";
 /// those of the output built from them): 128 kB keeps a logger that
 /// once took a burst small, and is no slower than 1 MB, the pipe's size.
 const READ_MIN: usize = 128 << 10;
-/// How often, at most, the stack below the loop is given back.
-const STACK_RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often, at most, idle pages are given back.
+const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// The input pipe buffer svlogd asks for.
 const PIPE_SIZE: i32 = 1 << 20;
 
@@ -175,7 +175,8 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let _ = sys::set_nonblocking(0, true);
     // A larger input pipe means fewer, larger reads and writes; not a pipe
     // (or not allowed): keep what there is.
-    let _ = sys::set_pipe_size(&std::io::stdin(), PIPE_SIZE);
+    // (std's stdin() would allocate its 8 kB buffer, for nothing.)
+    let _ = sys::set_pipe_size(0, PIPE_SIZE);
     let engine = Engine::new(&opts);
     let mut st = State {
         opts,
@@ -184,12 +185,20 @@ pub fn main(args: Vec<OsString>) -> i32 {
     };
     st.open_all();
 
-    let mut inbuf = vec![0u8; st.opts.buflen.max(READ_MIN)];
+    // A mapping of its own, so that all of it can be given back idle.
+    let mut inbuf = match sys::PageBuf::new(st.opts.buflen.max(READ_MIN)) {
+        Ok(b) => b,
+        Err(_) => msg::fatal(PROG, 111, &["out of memory."]),
+    };
     let mut len = 0;
     let mut input_done = false;
     let mut clock = || sys::realtime();
     let mut flushed = true;
-    let mut stack_kept_until = Instant::now();
+    // Start-up touched pages; none given back yet.
+    let mut touched = true;
+    let mut released_at = Instant::now()
+        .checked_sub(RELEASE_EVERY)
+        .unwrap_or_else(Instant::now);
     loop {
         let now = Instant::now();
         for l in &mut st.logs {
@@ -203,7 +212,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
             break;
         }
         let wake = st.logs.iter().filter_map(LogDir::wake_at).min();
-        let timeout = wake.map_or(-1, |w| {
+        let mut timeout = wake.map_or(-1, |w| {
             let ms = w.saturating_duration_since(Instant::now()).as_millis();
             ms.min(i32::MAX as u128 - 1) as i32 + 1
         });
@@ -212,15 +221,33 @@ pub fn main(args: Vec<OsString>) -> i32 {
             sys::pollfd(0, sys::POLLIN),
         ];
         let nfds = if reading { 2 } else { 1 };
-        if reading && len == 0 && now >= stack_kept_until {
-            // About to wait for input: the stack start-up, a rotation or
-            // a reload touched below the loop is given back (at most
-            // once a second, so a busy pipe does not pay for it).
-            sys::release_unused_stack();
-            stack_kept_until = now + STACK_RELEASE_EVERY;
+        if reading && len == 0 && touched {
+            // About to wait for input: the pages a burst, start-up, a
+            // rotation or a reload touched and the loop does not hold
+            // are given back: the empty input buffer's, large output
+            // buffers, the stack below the loop. At most once a second,
+            // so a busy pipe does not pay for it; a logger gone idle
+            // sooner wakes once more for it.
+            let due = released_at + RELEASE_EVERY;
+            if now >= due {
+                inbuf.release();
+                for t in &mut st.engine.targets {
+                    if t.out.is_empty() && t.out.capacity() > READ_MIN {
+                        t.out = Vec::new();
+                    }
+                }
+                sys::release_unused_stack();
+                released_at = now;
+                touched = false;
+            } else {
+                let ms = due.saturating_duration_since(now).as_millis() as i32 + 1;
+                timeout = if timeout < 0 { ms } else { timeout.min(ms) };
+            }
         }
-        if let Err(e) = sys::poll(&mut fds[..nfds], timeout) {
-            msg::warn(PROG, &["unable to poll: ", msg::io_errstr(&e)]);
+        match sys::poll(&mut fds[..nfds], timeout) {
+            Ok(0) => {}
+            Ok(_) => touched = true,
+            Err(e) => msg::warn(PROG, &["unable to poll: ", msg::io_errstr(&e)]),
         }
         let sigs = if fds[0].revents != 0 {
             pipe.drain()
@@ -239,7 +266,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
             if len == inbuf.len() {
                 // Only a partial line longer than the buffer gets here
                 // (`-l` at least as large): make room.
-                inbuf.resize(inbuf.len() * 2, 0);
+                if inbuf.grow(inbuf.len() * 2).is_err() {
+                    msg::fatal(PROG, 111, &["out of memory."]);
+                }
             }
             match sys::read_fd(0, &mut inbuf[len..]) {
                 Ok(0) => input_done = true,

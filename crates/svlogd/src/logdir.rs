@@ -12,7 +12,7 @@ use runit::tai64n::Tai64n;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io;
-use std::net::UdpSocket;
+use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -689,7 +689,10 @@ impl LogDir {
             return;
         };
         if self.udp.is_none() {
-            match UdpSocket::bind("0.0.0.0:0") {
+            // An address, not a string: a string would link in glibc's
+            // resolver (getaddrinfo, NSS and the loader behind it), some
+            // 200 kB of text mapped by every svlogd.
+            match UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)) {
                 Ok(s) => self.udp = Some(s),
                 Err(e) => {
                     out.extend_from_slice(b"warning: no udp socket available: ");

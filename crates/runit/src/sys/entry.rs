@@ -6,6 +6,8 @@
 //! for as long as the process runs; here `main` is entered directly and
 //! does only what the programs rely on.
 
+use std::io;
+
 /// What std's start-up did that the programs rely on: descriptors 0-2
 /// that were closed are opened on /dev/null (so no log pipe or lock lands
 /// on them and gets our messages), and SIGPIPE is ignored (a write to a
@@ -76,6 +78,82 @@ pub fn release_unused_stack() {
     };
 }
 
+/// A byte buffer in an anonymous mapping of its own, for a long-lived
+/// program's input: unlike a heap block it shares no page with other
+/// data, so [`PageBuf::release`] can give all of it back between reads.
+pub struct PageBuf {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl PageBuf {
+    /// `len` zero bytes (at least one page), mapped but not yet touched.
+    pub fn new(len: usize) -> io::Result<PageBuf> {
+        let len = len.max(1);
+        // SAFETY: a fresh private anonymous mapping; no pointer is given.
+        let p = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(PageBuf { ptr: p.cast(), len })
+    }
+
+    /// Grows the buffer to `len` bytes, keeping its contents (the new
+    /// bytes are zero); on failure it stays as it was.
+    pub fn grow(&mut self, len: usize) -> io::Result<()> {
+        if len <= self.len {
+            return Ok(());
+        }
+        // SAFETY: ptr/len are our mapping; MREMAP_MAYMOVE returns a new
+        // address for all of it, or fails leaving it in place.
+        let p = unsafe { libc::mremap(self.ptr.cast(), self.len, len, libc::MREMAP_MAYMOVE) };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        self.ptr = p.cast();
+        self.len = len;
+        Ok(())
+    }
+
+    /// Gives back every page: the contents read as zero afterwards and
+    /// cost nothing until written again.
+    pub fn release(&mut self) {
+        // SAFETY: our own private anonymous mapping, held mutably.
+        unsafe { libc::madvise(self.ptr.cast(), self.len, libc::MADV_DONTNEED) };
+    }
+}
+
+impl core::ops::Deref for PageBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: ptr..ptr+len is our readable mapping for self's life.
+        unsafe { core::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl core::ops::DerefMut for PageBuf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in deref, and writable; `&mut self` makes it unique.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl Drop for PageBuf {
+    fn drop(&mut self) {
+        // SAFETY: the mapping is ours and nothing borrows it any more.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +180,23 @@ mod tests {
         assert_eq!(deep(16), 17 * 4096);
         release_unused_stack();
         assert!(mine.iter().enumerate().all(|(i, &b)| b == i as u8 ^ 0x5a));
+    }
+
+    #[test]
+    fn a_page_buffer_grows_keeping_its_bytes_and_reads_zero_once_released() {
+        let mut b = PageBuf::new(3 * 4096).unwrap();
+        assert_eq!(b.len(), 3 * 4096);
+        assert!(b.iter().all(|&x| x == 0));
+        b[..5].copy_from_slice(b"hello");
+        b[3 * 4096 - 1] = 9;
+        b.grow(64 * 4096).unwrap();
+        assert_eq!(b.len(), 64 * 4096);
+        assert_eq!(&b[..5], b"hello");
+        assert_eq!(b[3 * 4096 - 1], 9);
+        assert_eq!(b[64 * 4096 - 1], 0);
+        b.release();
+        assert!(b.iter().all(|&x| x == 0));
+        b[0] = 1;
+        assert_eq!(b[0], 1);
     }
 }

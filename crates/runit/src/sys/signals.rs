@@ -5,10 +5,13 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 
-static SELF_PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
+/// The self-pipe's write end plus one; 0 while there is none. Zero at
+/// start, it lies in .bss beside the other variables every process
+/// writes (scripts/hot-data.order), not on a page of its own in .data.
+static SELF_PIPE_WRITE: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn note_signal(sig: libc::c_int) {
-    let fd = SELF_PIPE_WRITE.load(Ordering::Relaxed);
+    let fd = SELF_PIPE_WRITE.load(Ordering::Relaxed) - 1;
     if fd < 0 {
         return;
     }
@@ -79,7 +82,7 @@ impl SelfPipe {
     /// Only one self-pipe per process.
     pub fn install(signals: &[i32]) -> io::Result<SelfPipe> {
         let (read, write) = super::pipe_nonblocking()?;
-        SELF_PIPE_WRITE.store(write.as_raw_fd(), Ordering::Relaxed);
+        SELF_PIPE_WRITE.store(write.as_raw_fd() + 1, Ordering::Relaxed);
         for &sig in signals {
             catch(sig)?;
         }
