@@ -68,7 +68,10 @@ impl State {
                     .map(|t| t.out),
             )
             .collect();
-        let mut outs = Vec::new();
+        let mut outs = Vec::with_capacity(self.opts.dirs.len());
+        // Room for exactly the directories named (a growing Vec would
+        // take four log directories' worth for one).
+        self.logs.reserve_exact(self.opts.dirs.len());
         for d in &self.opts.dirs {
             let (reopened, out) = match old.iter().position(|(l, _)| l.path.as_os_str() == d) {
                 Some(i) => {
@@ -225,7 +228,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
             // About to wait for input: the pages a burst, start-up, a
             // rotation or a reload touched and the loop does not hold
             // are given back: the empty input buffer's, large output
-            // buffers, the stack below the loop. At most once a second,
+            // buffers, the stack below the loop, free heap pages. At most once a second,
             // so a busy pipe does not pay for it; a logger gone idle
             // sooner wakes once more for it.
             let due = released_at + RELEASE_EVERY;
@@ -237,6 +240,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
                     }
                 }
                 sys::release_unused_stack();
+                // Freed blocks of start-up (the directory listing's
+                // buffer, the config's) hold whole pages too.
+                sys::trim_heap();
                 released_at = now;
                 touched = false;
             } else {
