@@ -178,8 +178,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let _ = sys::set_nonblocking(0, true);
     // A larger input pipe means fewer, larger reads and writes; not a pipe
     // (or not allowed): keep what there is.
-    // (std's stdin() would allocate its 8 kB buffer, for nothing.)
-    let _ = sys::set_pipe_size(0, PIPE_SIZE);
+    let _ = sys::set_pipe_size(&sys::standard_input(), PIPE_SIZE);
     let engine = Engine::new(&opts);
     let mut st = State {
         opts,

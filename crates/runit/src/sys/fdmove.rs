@@ -3,7 +3,7 @@
 
 use super::cvt;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// A close-on-exec duplicate of `fd` numbered `min` or higher, so that
 /// placing it at a low number in a child (0, 1, 4, 5 ...) cannot clobber
@@ -18,7 +18,15 @@ pub fn dup_at_least(fd: &impl AsRawFd, min: i32) -> io::Result<OwnedFd> {
 
 /// Asks for a pipe buffer of `bytes` (fcntl F_SETPIPE_SZ); returns the
 /// size the kernel granted. Fails on descriptors that are not pipes.
-pub fn set_pipe_size(fd: RawFd, bytes: i32) -> io::Result<i32> {
+pub fn set_pipe_size(fd: &impl AsRawFd, bytes: i32) -> io::Result<i32> {
     // SAFETY: F_SETPIPE_SZ takes an integer argument, no pointers.
-    cvt(unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, bytes) })
+    cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, bytes) })
+}
+
+/// Descriptor 0 as a borrowed descriptor, without std's `stdin()`, which
+/// allocates its 8 kB buffer on first use.
+pub fn standard_input() -> BorrowedFd<'static> {
+    // SAFETY: descriptor 0 stays open for the program's life (a closed
+    // one is opened on /dev/null at start-up, by std or program_start).
+    unsafe { BorrowedFd::borrow_raw(0) }
 }
