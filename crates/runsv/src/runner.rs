@@ -22,13 +22,26 @@ const CAUGHT: [i32; 3] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGPIPE];
 
 /// Runs runsv with its arguments; returns the exit code.
 pub fn main(args: Vec<OsString>) -> i32 {
+    match start(args) {
+        Some((mut r, selfpipe, mut main_sv, mut log_sv)) => {
+            r.run(&selfpipe, &mut main_sv, log_sv.as_mut())
+        }
+        None => 1,
+    }
+}
+
+/// Start-up, up to the loop: a frame of its own (not inlined), so the
+/// stack it used lies below the loop's and is given back, instead of
+/// staying above it for runsv's life.
+#[inline(never)]
+fn start(args: Vec<OsString>) -> Option<(Runner, SelfPipe, Supervise, Option<Supervise>)> {
     if args.len() != 2 {
         let argv0 = args
             .first()
             .map(|a| a.to_string_lossy())
             .unwrap_or_default();
         msg_usage(&argv0);
-        return 1;
+        return None;
     }
     let dir = args[1].to_string_lossy().into_owned();
     let prefix = format!("runsv {dir}");
@@ -80,7 +93,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .as_ref()
         .map(|_| supervise::lock(&prefix, &supervise::LOG, true));
     crate::leftover::stop(&prefix, log_sv.is_some());
-    let mut r = Runner {
+    let r = Runner {
         ctx: Ctx {
             prefix,
             t0,
@@ -109,7 +122,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         sv.history.begin(names, now.unix_secs());
         sv.open_ok(&r.ctx.prefix);
     }
-    r.run(&selfpipe, &mut main_sv, log_sv.as_mut())
+    Some((r, selfpipe, main_sv, log_sv))
 }
 
 /// Exits 111 with `unable to use WHAT: REASON` if another user could
@@ -171,6 +184,7 @@ struct Runner {
 }
 
 impl Runner {
+    #[inline(never)]
     fn run(
         &mut self,
         selfpipe: &SelfPipe,
