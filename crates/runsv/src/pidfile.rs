@@ -111,7 +111,8 @@ impl Daemon {
     /// A child was reaped. True when runsv's machine must not hear of
     /// it: `run` exited 0 and the daemon is now looked for, or the pid
     /// is the number of that `run`, reaped already (so another process).
-    /// `main_pid` is the pid the machine runs as `run`.
+    /// `main_pid` is the pid the machine runs as `run`, 0 when `run` was
+    /// told to stop (its end is then an end).
     pub fn reaped(&mut self, prefix: &str, pid: i32, raw: i32, main_pid: i32, now: u64) -> bool {
         match &self.state {
             State::Seeking(s) => return pid == s.run_pid,

@@ -249,9 +249,17 @@ impl Runner {
             if sigs.contains(libc::SIGCHLD) {
                 while let Some((pid, st)) = sys::reap_any() {
                     let now = self.ctx.t0.elapsed().as_millis() as u64;
+                    // A run told to stop (TERM, `k`, exit) leaves no daemon
+                    // to follow.
+                    let m = &self.main;
+                    let run_pid = if m.state == RunState::Run && !m.term && m.want != Want::Exit {
+                        m.pid
+                    } else {
+                        0
+                    };
                     if main_sv
                         .daemon
-                        .reaped(&self.ctx.prefix, pid, st.0, self.main.pid, now)
+                        .reaped(&self.ctx.prefix, pid, st.0, run_pid, now)
                     {
                         continue;
                     }

@@ -255,3 +255,22 @@ fn a_daemon_left_by_a_killed_runsv_is_stopped_before_a_new_start() {
         "runsv svc: warning: ./run (pid P) left running by a killed runsv: stopping it\n"
     );
 }
+
+/// A `run` stopped by `sv down` before it forked ends there: no daemon is
+/// looked for, even when it exits 0 on TERM.
+#[test]
+fn a_run_told_to_stop_is_not_followed() {
+    let t = TempDir::new("pidfile-stop");
+    let dir = service(
+        &t.join("svc"),
+        "trap 'exit 0' TERM\nwhile :; do sleep 0.1 & wait $!; done",
+    );
+    fs::write(dir.join("pidfile"), "daemon.pid\n").unwrap();
+    let r = Runsv::start(&bin("runsv"), &dir);
+    assert!(testkit::wait_until(LONG, || r.service().is_some()));
+    let (code, out) = sv(&["-w", "10", "down"], &dir);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with("ok: down: ./svc: "), "{out}");
+    assert!(history_has(&dir, "exit 0"));
+    assert_eq!(r.stderr(), "");
+}
