@@ -65,6 +65,13 @@ pub fn getpid() -> i32 {
     unsafe { libc::getpid() }
 }
 
+/// setpriority(2) of the calling thread (Linux: PRIO_PROCESS with 0 is the
+/// thread; threads and processes it starts later inherit the value).
+pub fn set_thread_nice(nice: i32) -> io::Result<()> {
+    // SAFETY: setpriority takes no pointers.
+    cvt(unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) }).map(drop)
+}
+
 /// A program to start: path, arguments, descriptors to place, and what the
 /// child sets up before exec.
 pub struct Spawn {
