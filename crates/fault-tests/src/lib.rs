@@ -102,14 +102,21 @@ impl Runsv {
 
     /// Starts runsv without waiting for `supervise/`.
     pub fn spawn(imp: Impl, dir: &Path) -> Runsv {
+        let name = dir.file_name().expect("name");
+        let mut cmd = Command::new(imp.bin("runsv"));
+        cmd.arg(name);
+        Runsv::spawn_as(cmd, dir)
+    }
+
+    /// Starts `cmd`, which execs runsv on `dir` in the end (through
+    /// `unshare`, `setpriv`, ...), from `dir`'s parent.
+    pub fn spawn_as(mut cmd: Command, dir: &Path) -> Runsv {
         let parent = dir.parent().expect("parent");
         let name = dir.file_name().expect("name");
         let stderr = parent.join(format!("{}.stderr", name.to_string_lossy()));
         let err = fs::File::create(&stderr).expect("stderr file");
         let guard = Guard::spawn(
-            Command::new(imp.bin("runsv"))
-                .arg(name)
-                .current_dir(parent)
+            cmd.current_dir(parent)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::from(err)),

@@ -226,6 +226,9 @@ impl Svc {
                     self.last_start = mono;
                 }
                 self.paused = false;
+                // A new process has had no TERM (after `k` then `u`, the
+                // flag was the old process's), as runit clears it on start.
+                self.term = false;
                 fx.publish(self);
             }
             None if self.state == RunState::Finish => {
@@ -664,6 +667,20 @@ mod tests {
         assert!(s.start_if_due(&mut fx));
         assert_eq!((s.pid, s.state), (103, RunState::Run));
         assert!(!s.reaped(102, TERM, &mut fx));
+    }
+
+    #[test]
+    fn term_flag_belongs_to_the_process_that_got_it() {
+        let mut fx = Fake::default();
+        let mut s = up(&mut fx);
+        fx.mono = 5000;
+        // `t`, then `k` and `u` before the old run is reaped: the new run
+        // has had no TERM.
+        s.control(b't', &mut fx);
+        s.control(b'k', &mut fx);
+        s.control(b'u', &mut fx);
+        assert!(s.start_if_due(&mut fx));
+        assert_eq!(s.stat(), "run\n");
     }
 
     #[test]
