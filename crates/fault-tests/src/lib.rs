@@ -170,6 +170,13 @@ impl Runsv {
     }
 }
 
+impl Runsv {
+    /// Waits up to `t` for runsv to exit by itself; its exit code.
+    pub fn exit_within(&mut self, t: Duration) -> Option<i32> {
+        self.guard.as_mut()?.wait_timeout(t)?.code()
+    }
+}
+
 impl Drop for Runsv {
     fn drop(&mut self) {
         if let Some(g) = self.guard.as_ref() {
