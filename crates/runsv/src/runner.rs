@@ -317,6 +317,10 @@ impl Runner {
                 since,
             } => {
                 main_sv.history.adopted(pid);
+                // kill-tree without a cgroup: the daemon's process group
+                // (it made its own), not that of the run long reaped,
+                // whose number may be anyone's by the daemon's end.
+                main_sv.tree.started(pid);
                 let mut fx = self.ctx.effects(main_sv, false);
                 self.main.adopt(run_pid, pid, since, &mut fx);
             }
