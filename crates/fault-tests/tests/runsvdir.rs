@@ -168,3 +168,90 @@ fn scan_dir_deleted_and_recreated() {
     );
     assert!(ours.0 && ours.1, "ours: {ours:?}");
 }
+
+/// Polls a costly condition a few times a second.
+fn wait_slow(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(250));
+    }
+    cond()
+}
+
+/// 10,000 services (held down: their runsv only) moved in 2,000 at a
+/// time, then 5,000 removed at once: returns (most runsv seen, runsv
+/// left after the removal, seconds to the most, runsvdir still running).
+fn ten_thousand(imp: Impl) -> (usize, usize, f64, bool) {
+    const N: usize = 10_000;
+    let t = TempDir::new(&format!("fault-rsd-10k-{}", imp.name()));
+    let scan = t.join("sv");
+    let staging = t.join("staging");
+    fs::create_dir_all(&scan).unwrap();
+    for i in 0..N {
+        let d = service(&staging.join(format!("s{i:05}")), "exec sleep 1000");
+        fs::write(d.join("down"), "").unwrap();
+    }
+    let mut r = Runsvdir::start(imp, &scan, t.join("stderr"));
+    let start = Instant::now();
+    for burst in 0..5 {
+        for i in burst * 2000..(burst + 1) * 2000 {
+            let name = format!("s{i:05}");
+            fs::rename(staging.join(&name), scan.join(&name)).unwrap();
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+    // runit's runsvdir stops at 1,000: count until the number settles.
+    let mut most = 0;
+    let mut same_for = 0;
+    wait_slow(Duration::from_secs(150), || {
+        let n = r.runsvs().len();
+        same_for = if n == most { same_for + 1 } else { 0 };
+        most = most.max(n);
+        n == N || same_for >= 20
+    });
+    let took = start.elapsed().as_secs_f64();
+    r.remember();
+    for i in (0..N).step_by(2) {
+        let _ = fs::remove_dir_all(scan.join(format!("s{i:05}")));
+    }
+    let want = most - most / 2;
+    let mut left = most;
+    wait_slow(Duration::from_secs(90), || {
+        left = r.runsvs().len();
+        left <= want
+    });
+    thread::sleep(Duration::from_millis(500));
+    left = r.runsvs().len();
+    (most, left, took, r.proc().alive())
+}
+
+/// Starts over a thousand processes: the two runs one after the other.
+#[test]
+fn ten_thousand_services_in_bursts() {
+    let theirs = ten_thousand(Impl::Debian);
+    let ours = ten_thousand(Impl::Ours);
+    let show = |x: &(usize, usize, f64, bool)| {
+        format!(
+            "{} runsv ({:.0} s); {} left after removing every other; runsvdir {}",
+            x.0,
+            x.2,
+            x.1,
+            if x.3 { "running" } else { "gone" }
+        )
+    };
+    record(
+        "runsvdir-10k-bursts",
+        Row {
+            program: "runsvdir",
+            fault: "10,000 services moved in, 2,000 at a time; then 5,000 removed at once",
+            runit: &show(&theirs),
+            ours: &show(&ours),
+            figure: &format!("{} of 10,000 supervised (runit {})", ours.0, theirs.0),
+        },
+    );
+    assert_eq!((ours.0, ours.1), (10_000, 5_000), "{}", show(&ours));
+    assert!(ours.3);
+}
