@@ -17,7 +17,10 @@ pub enum Action {
     StaticNodes,
     Hostname,
     Early,
+    /// udevadm trigger, once udevd listens
     Coldplug,
+    /// udevadm settle: every event handled
+    Settle,
     Modules,
     FsckRoot,
     RootRw,
@@ -65,12 +68,16 @@ impl System {
         tag || (e.spec.starts_with("/dev/") && !self.present.contains(&e.spec))
     }
 
-    /// The needs of a step using the sources of `entries`.
+    /// The needs of a step using the sources of `entries`: with udevd
+    /// supervised, the events replayed (the step then waits for its own
+    /// device's node, not for every event to be handled), else `devices`.
     fn device_needs(&self, entries: &[&Entry]) -> &'static [&'static str] {
-        if entries.iter().any(|e| self.waits_for_devices(e)) {
-            &["devices"]
-        } else {
+        if !entries.iter().any(|e| self.waits_for_devices(e)) {
             &["proc"]
+        } else if self.early.iter().any(|e| e == "udevd") {
+            &["coldplug"]
+        } else {
+            &["devices"]
         }
     }
 }
@@ -220,7 +227,8 @@ pub fn build(sys: &System) -> Vec<Step<Action>> {
             false,
             Some(Action::Coldplug),
         ));
-        &["coldplug"]
+        plan.push(step("settle", &["coldplug"], false, Some(Action::Settle)));
+        &["settle"]
     } else if sys.scripts.iter().any(|s| base_name(&s.name) == "udev") {
         // udev without supervision: Debian's script starts it, coldplugs
         &["udev"]
@@ -319,7 +327,9 @@ pub fn build(sys: &System) -> Vec<Step<Action>> {
         .filter(|e| e.is_swap() && !e.has("noauto"))
         .collect();
     let mut swap_needs = vec!["localfs"];
-    swap_needs.extend(sys.device_needs(&swaps));
+    if swaps.iter().any(|e| sys.waits_for_devices(e)) {
+        swap_needs.push("devices");
+    }
     plan.push(step(
         "swap",
         &swap_needs,
@@ -622,6 +632,9 @@ mod tests {
         assert!(ancestors(&plan, "fsck /data").contains(&"coldplug".to_string()));
         assert!(!ancestors(&plan, "fsck /srv").contains(&"coldplug".to_string()));
         assert!(ancestors(&plan, "stage2").contains(&"coldplug".to_string()));
+        // the replayed events, not all of them handled: /data waits for its
+        // own node (in its step), stage 2 not for udevadm settle
+        assert!(!ancestors(&plan, "stage2").contains(&"settle".to_string()));
         sys.fstab.retain(|e| e.file != Path::new("/data"));
         let plan = build(&sys);
         assert!(!ancestors(&plan, "stage2").contains(&"coldplug".to_string()));
@@ -644,7 +657,7 @@ mod tests {
             .needs
             .contains(&"lvm2".to_string()));
         assert!(get(&plan, "mount /srv").needs.contains(&"lvm2".to_string()));
-        assert!(ancestors(&plan, "lvm2").contains(&"coldplug".to_string()));
+        assert!(ancestors(&plan, "lvm2").contains(&"settle".to_string()));
         // hwclock needs nothing: it starts at once
         assert_eq!(ancestors(&plan, "hwclock.sh").len(), 4);
     }
