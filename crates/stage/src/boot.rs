@@ -418,6 +418,25 @@ pub fn early() -> Result<(), String> {
     if let Some(e) = spawned.exec_error {
         return Err(format!("runsvdir {EARLY}: {e}"));
     }
+    // up once each runsv listens (supervise/ok has a reader): from then on
+    // stage 2's runsvdir leaves the service to it
+    let t = Instant::now();
+    for name in list_dir(Path::new(EARLY)) {
+        let dir = Path::new(EARLY).join(&name);
+        if name.starts_with('.') || !dir.is_dir() {
+            continue;
+        }
+        let ok = dir.join("supervise/ok");
+        while sys::open_with(&ok, false, true, libc::O_NONBLOCK).is_err() {
+            if t.elapsed() > Duration::from_secs(10) {
+                return Err(format!(
+                    "no runsv listening in {} after 10 s",
+                    dir.display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
     Ok(())
 }
 

@@ -349,14 +349,14 @@ pub fn build(sys: &System) -> Vec<Step<Action>> {
         false,
         Some(Action::Clean),
     ));
-    plan.push(step(
-        "stage2",
-        &[
-            "localfs", "clean", "hostname", "devsub", "proc", "sys", "run",
-        ],
-        false,
-        None,
-    ));
+    // the early services up before stage 2's runsvdir looks at them
+    let mut stage2 = vec![
+        "localfs", "clean", "hostname", "devsub", "proc", "sys", "run",
+    ];
+    if !sys.early.is_empty() {
+        stage2.push("early");
+    }
+    plan.push(step("stage2", &stage2, false, None));
 
     let natives: Vec<String> = plan.iter().map(|s| s.name.clone()).collect();
     let kept: Vec<&Script> = sys
@@ -635,6 +635,7 @@ mod tests {
         // the replayed events, not all of them handled: /data waits for its
         // own node (in its step), stage 2 not for udevadm settle
         assert!(!ancestors(&plan, "stage2").contains(&"settle".to_string()));
+        assert!(get(&plan, "stage2").needs.contains(&"early".to_string()));
         sys.fstab.retain(|e| e.file != Path::new("/data"));
         let plan = build(&sys);
         assert!(!ancestors(&plan, "stage2").contains(&"coldplug".to_string()));
