@@ -180,10 +180,11 @@ impl Runsv {
 impl Drop for Runsv {
     fn drop(&mut self) {
         if let Some(g) = self.guard.as_ref() {
-            // Only what this runsv started is ours to kill.
-            let tree = g.proc().descendants();
-            self.control(b"dx");
-            for p in tree {
+            // Stopped first, so that it starts nothing after the tree is
+            // listed (runit's runsv may still be reading a flood); only
+            // what it started is ours to kill.
+            g.signal(libc::SIGSTOP);
+            for p in g.proc().descendants() {
                 p.kill();
             }
         }
