@@ -117,7 +117,7 @@ if want runsvdir || want runsv; then
             sleep 2 # settle: every runsv has written its records
             kids=$(children_of "$tree_pid")
             add "$impl" runsvdir "$(pss_of "$tree_pid")"
-            [ "$r" = 1 ] && where[runsvdir-$impl]=$(breakdown "$tree_pid")
+            [ "$r" = 1 ] && where[runsvdir-$impl]=$(breakdown "$tree_pid" || true)
             # shellcheck disable=SC2086
             add "$impl" runsv "$(awk -v s="$(pss_of $kids)" -v n="$(wc -w <<<"$kids")" 'BEGIN { printf "%.1f", s / n }')"
             stop_tree "$tree_pid" "$d"
@@ -251,7 +251,7 @@ pid1_pss() {
     sleep 2
     for i in 1 2 3; do
         samples+="$(pss_of "$pid") "
-        where[runit-$impl]=$(breakdown "$pid")
+        where[runit-$impl]=$(breakdown "$pid" || true)
         sleep 1
     done
     runc kill "$cid" TERM >/dev/null 2>&1 || true
