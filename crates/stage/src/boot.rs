@@ -183,7 +183,6 @@ impl Boot {
             Action::Hostname => hostname(),
             Action::Early => early(),
             Action::Coldplug => coldplug(),
-            Action::Settle => settle(),
             Action::Modules => modules(),
             Action::FsckRoot => self.fsck_root(),
             Action::RootRw => run_ok("mount", &["-o", "remount,rw", "/"]),
@@ -191,7 +190,6 @@ impl Boot {
                 if fastboot() {
                     return Ok(());
                 }
-                wait_for_source(spec);
                 let fix = if rcs_var("FSCKFIX").as_deref() == Some("yes") {
                     "-y"
                 } else {
@@ -210,9 +208,6 @@ impl Boot {
                 }
             }
             Action::Mount(p) => {
-                if let Some(e) = self.fstab.iter().find(|e| &e.file == p) {
-                    wait_for_source(&e.spec);
-                }
                 let p = p.to_string_lossy();
                 run_ok("mount", &[&p])
             }
@@ -248,7 +243,6 @@ impl Boot {
             say("runit-stage: fsck of / skipped (fastboot)");
             return Ok(());
         }
-        wait_for_source(&root.spec);
         if !root_read_only() {
             // mounted read-write already (rw on the kernel command line)
             return Ok(());
@@ -451,44 +445,8 @@ pub fn coldplug() -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(20));
     }
     run_ok("udevadm", &["trigger", "--type=subsystems", "--action=add"])?;
-    run_ok("udevadm", &["trigger", "--type=devices", "--action=add"])
-}
-
-/// Waits until udevd has handled every event.
-pub fn settle() -> Result<(), String> {
+    run_ok("udevadm", &["trigger", "--type=devices", "--action=add"])?;
     run_ok("udevadm", &["settle", "--timeout=120"])
-}
-
-/// The node udev makes for an fstab source: the path itself, or the
-/// /dev/disk link of a tag.
-pub fn source_node(spec: &str) -> Option<PathBuf> {
-    for (tag, dir) in [
-        ("UUID=", "by-uuid"),
-        ("LABEL=", "by-label"),
-        ("PARTUUID=", "by-partuuid"),
-        ("PARTLABEL=", "by-partlabel"),
-    ] {
-        if let Some(v) = spec.strip_prefix(tag) {
-            let v = v.trim_matches('"');
-            return (!v.is_empty() && !v.contains('/'))
-                .then(|| Path::new("/dev/disk").join(dir).join(v));
-        }
-    }
-    spec.starts_with("/dev/").then(|| PathBuf::from(spec))
-}
-
-/// Waits (up to 60 s) for the node of an fstab source: once udev replays
-/// the kernel's events it appears as soon as its own event is handled.
-/// Returns at once when there is nothing to wait for; after the time is
-/// up, the program that needs it says what is missing.
-fn wait_for_source(spec: &str) {
-    let Some(node) = source_node(spec) else {
-        return;
-    };
-    let t = Instant::now();
-    while !node.exists() && t.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn conf_listing(kind: &str) -> Vec<(PathBuf, Vec<String>)> {
@@ -694,33 +652,5 @@ fn clean_tmp(tmptime: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(errors.join("; "))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_node_of_an_fstab_source() {
-        assert_eq!(
-            source_node("UUID=5e1f").unwrap(),
-            Path::new("/dev/disk/by-uuid/5e1f")
-        );
-        assert_eq!(
-            source_node("LABEL=\"data\"").unwrap(),
-            Path::new("/dev/disk/by-label/data")
-        );
-        assert_eq!(
-            source_node("PARTUUID=ab-01").unwrap(),
-            Path::new("/dev/disk/by-partuuid/ab-01")
-        );
-        assert_eq!(
-            source_node("/dev/mapper/vg-root").unwrap(),
-            Path::new("/dev/mapper/vg-root")
-        );
-        assert_eq!(source_node("LABEL=a/b"), None);
-        assert_eq!(source_node("tmpfs"), None);
-        assert_eq!(source_node("server:/export"), None);
     }
 }

@@ -265,7 +265,7 @@ fn early() -> i32 {
         return 111;
     }
     if Path::new(boot::EARLY).join("udevd").is_dir() {
-        if let Err(e) = boot::coldplug().and_then(|()| boot::settle()) {
+        if let Err(e) = boot::coldplug() {
             say(&format!("runit-stage early: warning: coldplug: {e}"));
             return 1;
         }

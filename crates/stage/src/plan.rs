@@ -17,10 +17,7 @@ pub enum Action {
     StaticNodes,
     Hostname,
     Early,
-    /// udevadm trigger, once udevd listens
     Coldplug,
-    /// udevadm settle: every event handled
-    Settle,
     Modules,
     FsckRoot,
     RootRw,
@@ -68,16 +65,12 @@ impl System {
         tag || (e.spec.starts_with("/dev/") && !self.present.contains(&e.spec))
     }
 
-    /// The needs of a step using the sources of `entries`: with udevd
-    /// supervised, the events replayed (the step then waits for its own
-    /// device's node, not for every event to be handled), else `devices`.
+    /// The needs of a step using the sources of `entries`.
     fn device_needs(&self, entries: &[&Entry]) -> &'static [&'static str] {
-        if !entries.iter().any(|e| self.waits_for_devices(e)) {
-            &["proc"]
-        } else if self.early.iter().any(|e| e == "udevd") {
-            &["coldplug"]
-        } else {
+        if entries.iter().any(|e| self.waits_for_devices(e)) {
             &["devices"]
+        } else {
+            &["proc"]
         }
     }
 }
@@ -227,8 +220,7 @@ pub fn build(sys: &System) -> Vec<Step<Action>> {
             false,
             Some(Action::Coldplug),
         ));
-        plan.push(step("settle", &["coldplug"], false, Some(Action::Settle)));
-        &["settle"]
+        &["coldplug"]
     } else if sys.scripts.iter().any(|s| base_name(&s.name) == "udev") {
         // udev without supervision: Debian's script starts it, coldplugs
         &["udev"]
@@ -327,9 +319,7 @@ pub fn build(sys: &System) -> Vec<Step<Action>> {
         .filter(|e| e.is_swap() && !e.has("noauto"))
         .collect();
     let mut swap_needs = vec!["localfs"];
-    if swaps.iter().any(|e| sys.waits_for_devices(e)) {
-        swap_needs.push("devices");
-    }
+    swap_needs.extend(sys.device_needs(&swaps));
     plan.push(step(
         "swap",
         &swap_needs,
@@ -632,9 +622,6 @@ mod tests {
         assert!(ancestors(&plan, "fsck /data").contains(&"coldplug".to_string()));
         assert!(!ancestors(&plan, "fsck /srv").contains(&"coldplug".to_string()));
         assert!(ancestors(&plan, "stage2").contains(&"coldplug".to_string()));
-        // the replayed events, not all of them handled: /data waits for its
-        // own node (in its step), stage 2 not for udevadm settle
-        assert!(!ancestors(&plan, "stage2").contains(&"settle".to_string()));
         assert!(get(&plan, "stage2").needs.contains(&"early".to_string()));
         sys.fstab.retain(|e| e.file != Path::new("/data"));
         let plan = build(&sys);
@@ -658,7 +645,7 @@ mod tests {
             .needs
             .contains(&"lvm2".to_string()));
         assert!(get(&plan, "mount /srv").needs.contains(&"lvm2".to_string()));
-        assert!(ancestors(&plan, "lvm2").contains(&"settle".to_string()));
+        assert!(ancestors(&plan, "lvm2").contains(&"coldplug".to_string()));
         // hwclock needs nothing: it starts at once
         assert_eq!(ancestors(&plan, "hwclock.sh").len(), 4);
     }
