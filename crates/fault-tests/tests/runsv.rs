@@ -385,6 +385,7 @@ fn fork_failing_rlimit_nproc() {
         },
     );
     assert!(ours.0 && ours.1 && ours.2, "{}", show(&ours));
+    assert_eq!(ours.3, theirs.3, "the warning differs from runit's");
 }
 
 /// The log's reader gone (log/run exits at once, again and again) while

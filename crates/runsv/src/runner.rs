@@ -401,7 +401,11 @@ impl SysFx<'_> {
                 Some(s.pid)
             }
             Err(e) => {
-                msg::warn(self.prefix, &["unable to fork: ", msg::io_errstr(&e)]);
+                // runit's words: the start is tried again after a pause
+                msg::warn(
+                    self.prefix,
+                    &["unable to fork, sleeping: ", msg::io_errstr(&e)],
+                );
                 None
             }
         }
