@@ -3,6 +3,8 @@
 //! The orphan case starts over a thousand processes: the suite runs under
 //! the suite lock, and its two runs here are one after the other.
 
+// init's namespace harness, shared rather than copied
+#[path = "../../init/tests/ns/mod.rs"]
 mod ns;
 
 use fault_tests::*;
