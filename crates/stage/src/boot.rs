@@ -113,7 +113,24 @@ fn read_small(p: &Path) -> Option<String> {
     Some(s)
 }
 
-fn list_dir(d: &Path) -> Vec<String> {
+/// fsck's options for `spec` as Debian's rcS gives them: repair what is
+/// safe (or everything with FSCKFIX=yes), forced by /forcefsck.
+fn fsck_args(spec: &str) -> Vec<&str> {
+    let fix = if rcs_var("FSCKFIX").as_deref() == Some("yes") {
+        "-y"
+    } else {
+        "-a"
+    };
+    let mut args = vec!["-T", fix];
+    if forced() {
+        args.push("-f");
+    }
+    args.push(spec);
+    args
+}
+
+/// The names in directory `d`, sorted (none when it cannot be read).
+pub fn list_dir(d: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(d)
         .map(|r| {
             r.flatten()
@@ -190,17 +207,7 @@ impl Boot {
                 if fastboot() {
                     return Ok(());
                 }
-                let fix = if rcs_var("FSCKFIX").as_deref() == Some("yes") {
-                    "-y"
-                } else {
-                    "-a"
-                };
-                let mut args = vec!["-T", fix];
-                if forced() {
-                    args.push("-f");
-                }
-                args.push(spec);
-                match run("fsck", &args)? {
+                match run("fsck", &fsck_args(spec))? {
                     0 | 1 => Ok(()),
                     c => Err(format!(
                         "fsck of {spec} exited {c}: errors left, repair them by hand (fsck {spec})"
@@ -247,17 +254,7 @@ impl Boot {
             // mounted read-write already (rw on the kernel command line)
             return Ok(());
         }
-        let fix = if rcs_var("FSCKFIX").as_deref() == Some("yes") {
-            "-y"
-        } else {
-            "-a"
-        };
-        let mut args = vec!["-T", fix];
-        if forced() {
-            args.push("-f");
-        }
-        args.push(&root.spec);
-        match run("fsck", &args)? {
+        match run("fsck", &fsck_args(&root.spec))? {
             0 | 1 => Ok(()),
             2 | 3 => {
                 say("runit-stage: fsck repaired the root file system: rebooting");

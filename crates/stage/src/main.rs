@@ -44,11 +44,11 @@ fn gather() -> System {
         .collect();
     mounted.extend(fstab.iter().map(|e| e.file.clone()));
     mounted.retain(|p| boot::is_mountpoint(p));
-    let early = dir_names(Path::new(boot::EARLY))
+    let early = boot::list_dir(Path::new(boot::EARLY))
         .into_iter()
         .filter(|n| !n.starts_with('.') && Path::new(boot::EARLY).join(n).is_dir())
         .collect();
-    let scripts = dir_names(Path::new("/etc/rcS.d"))
+    let scripts = boot::list_dir(Path::new("/etc/rcS.d"))
         .into_iter()
         .filter(|n| {
             n.len() > 3 && n.starts_with('S') && n.as_bytes()[1..3].iter().all(u8::is_ascii_digit)
@@ -88,18 +88,6 @@ fn gather() -> System {
         scripts,
         present,
     }
-}
-
-fn dir_names(d: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(d)
-        .map(|r| {
-            r.flatten()
-                .filter_map(|e| e.file_name().to_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
 }
 
 /// Stage 1 as runit runs it: the steps run in a worker of their own; this
