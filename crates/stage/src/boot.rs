@@ -427,6 +427,15 @@ pub fn early() -> Result<(), String> {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+        // and once its process runs (supervise/pid names it): the boot
+        // goes on with the service started, not merely supervised
+        let pid = dir.join("supervise/pid");
+        while read_small(&pid).is_none_or(|p| p.trim().is_empty()) {
+            if t.elapsed() > Duration::from_secs(10) {
+                return Err(format!("{} not running after 10 s", dir.display()));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
     Ok(())
 }
@@ -434,16 +443,29 @@ pub fn early() -> Result<(), String> {
 /// Replays the kernel's device events to the supervised udevd once it
 /// listens, and waits until it has handled them.
 pub fn coldplug() -> Result<(), String> {
+    // The initramfs's udevd leaves its control socket behind in /run:
+    // only an answer tells that ours listens (events sent before are lost).
     let t = Instant::now();
-    while !Path::new("/run/udev/control").exists() {
+    while !udevd_answers() {
         if t.elapsed() > Duration::from_secs(30) {
-            return Err("udevd not listening on /run/udev/control after 30 s".into());
+            return Err("udevd not answering on /run/udev/control after 30 s".into());
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(50));
     }
     run_ok("udevadm", &["trigger", "--type=subsystems", "--action=add"])?;
     run_ok("udevadm", &["trigger", "--type=devices", "--action=add"])?;
     run_ok("udevadm", &["settle", "--timeout=120"])
+}
+
+fn udevd_answers() -> bool {
+    Command::new("udevadm")
+        .args(["control", "--ping", "--timeout=5"])
+        .env("PATH", PATH)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn conf_listing(kind: &str) -> Vec<(PathBuf, Vec<String>)> {
