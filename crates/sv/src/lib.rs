@@ -13,6 +13,7 @@ pub mod command;
 pub mod cond;
 pub mod exitcode;
 pub mod render;
+pub mod report;
 pub mod service;
 pub mod wait;
 
@@ -28,12 +29,49 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_SVDIR: &str = "/etc/service/";
 
 /// sv's report on stdout, one write per line (runit writes `warning:` and
-/// `fail:` there too, not on stderr).
-pub struct Out(std::io::Stdout);
+/// `fail:` there too, not on stderr); `status` queues its lines and
+/// writes them in blocks of whole lines.
+pub struct Out {
+    stdout: std::io::Stdout,
+    queued: Vec<u8>,
+}
+
+/// How much `status` queues before writing: whole lines, and what a pipe
+/// takes in one write without splitting it.
+const OUT_BLOCK: usize = 4096;
 
 impl Out {
+    pub fn new() -> Out {
+        Out {
+            stdout: std::io::stdout(),
+            queued: Vec::new(),
+        }
+    }
+
     pub fn line(&mut self, s: &str) {
-        let _ = self.0.write_all(s.as_bytes());
+        self.flush();
+        let _ = self.stdout.write_all(s.as_bytes());
+    }
+
+    /// Queues whole lines; written once a block is full, or by [`flush`].
+    pub fn queue(&mut self, s: &str) {
+        if self.queued.len() + s.len() > OUT_BLOCK {
+            self.flush();
+        }
+        self.queued.extend_from_slice(s.as_bytes());
+    }
+
+    pub fn flush(&mut self) {
+        if !self.queued.is_empty() {
+            let _ = self.stdout.write_all(&self.queued);
+            self.queued.clear();
+        }
+    }
+}
+
+impl Default for Out {
+    fn default() -> Self {
+        Out::new()
     }
 }
 
@@ -53,27 +91,18 @@ pub fn run(argv: Vec<OsString>) -> i32 {
         });
     };
     let svdir = std::env::var_os("SVDIR").unwrap_or_else(|| DEFAULT_SVDIR.into());
-    let mut out = Out(std::io::stdout());
+    let mut out = Out::new();
     let mut tally = Tally::default();
     match action {
         Action::Status => {
             // Where services are entered from; without it (an unreadable
             // working directory), paths are joined instead.
             let home = service::Home::new(&svdir);
+            let mut run = report::StatusRun::new(home.as_ref(), &svdir);
             for name in &args.services {
-                let svc = match &home {
-                    Some(home) => Service::enter(name, home),
-                    None => Service::open(name, &svdir),
-                };
-                match svc {
-                    Err(p) => report_problem(&mut out, &mut tally, name_str(name), &p),
-                    Ok(svc) => {
-                        let (line, main, log_ok) = svc.status_report();
-                        out.line(&line);
-                        tally.record_status(main, log_ok);
-                    }
-                }
+                run.report(name, &mut out, &mut tally);
             }
+            out.flush();
         }
         Action::Control(ctl) => {
             let waiting = ctl.waits || args.verbose;

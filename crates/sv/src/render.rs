@@ -5,6 +5,7 @@
 //! `(pid N)` part whenever the state byte is not 0; we keep both quirks so
 //! that output matches for any record, including odd ones.
 
+use runit::decimal;
 use runit::status::{Status, STATUS_LEN};
 use runit::tai64n::Tai64n;
 
@@ -17,9 +18,23 @@ pub enum Liveness {
 
 /// Formats a status line (without newline) for `name`.
 pub fn status_line(name: &str, raw: &[u8; STATUS_LEN], normally_down: bool, now: Tai64n) -> String {
+    let mut s = String::with_capacity(64 + name.len());
+    push_status_line(&mut s, name, raw, normally_down, now);
+    s
+}
+
+/// Appends the status line (without newline) for `name` to `s`; no
+/// allocation beyond `s` growing (a status of many services reuses one).
+pub fn push_status_line(
+    s: &mut String,
+    name: &str,
+    raw: &[u8; STATUS_LEN],
+    normally_down: bool,
+    now: Tai64n,
+) {
     let st = Status::decode(raw).unwrap_or_default();
     let state = raw[19];
-    let mut s = String::with_capacity(64 + name.len());
+    let mut digits = [0u8; decimal::MAX_LEN];
     s.push_str(match state {
         0 => "down: ",
         1 => "run: ",
@@ -30,10 +45,10 @@ pub fn status_line(name: &str, raw: &[u8; STATUS_LEN], normally_down: bool, now:
     s.push_str(": ");
     if state != 0 {
         s.push_str("(pid ");
-        s.push_str(&st.pid.to_string());
+        s.push_str(decimal::unsigned(u64::from(st.pid), &mut digits));
         s.push_str(") ");
     }
-    s.push_str(&st.since.secs_until(&now).to_string());
+    s.push_str(decimal::unsigned(st.since.secs_until(&now), &mut digits));
     s.push('s');
     let running = st.pid != 0;
     if !running && !normally_down {
@@ -54,7 +69,6 @@ pub fn status_line(name: &str, raw: &[u8; STATUS_LEN], normally_down: bool, now:
     if running && st.term_sent {
         s.push_str(", got TERM");
     }
-    s
 }
 
 /// What follows runit's line for a running service that declares

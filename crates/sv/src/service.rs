@@ -25,7 +25,6 @@ use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-/// A record of a running `run`: state run and a pid.
 /// The most sv reads of a file beside the record (a readiness stamp, a
 /// status text, a cgroup's figures): runsv writes far less, and a file
 /// someone else put there cannot make sv read more.
@@ -36,7 +35,8 @@ fn read_small(path: &std::path::Path) -> Option<String> {
     secure::read_bounded_string(path, SMALL).ok()
 }
 
-fn running(raw: &[u8; STATUS_LEN]) -> bool {
+/// A record of a running `run`: state run and a pid.
+pub fn running(raw: &[u8; STATUS_LEN]) -> bool {
     raw[19] == 1 && raw[12..16] != [0; 4]
 }
 
@@ -78,7 +78,7 @@ impl Problem {
 /// in the services directory. `None` when that cannot name a directory.
 pub fn locate(name: &OsStr, svdir: &OsStr) -> Option<PathBuf> {
     let b = name.as_bytes();
-    if b.first().is_some_and(|&c| c == b'.' || c == b'/') || b.last() == Some(&b'/') {
+    if is_path(b) {
         return Some(PathBuf::from(name));
     }
     if b.is_empty() || svdir.is_empty() {
@@ -87,14 +87,20 @@ pub fn locate(name: &OsStr, svdir: &OsStr) -> Option<PathBuf> {
     Some(PathBuf::from(svdir).join(name))
 }
 
+/// Whether a service name is a path (looked up from where sv started):
+/// it starts with `.` or `/` or ends with `/`.
+pub fn is_path(name: &[u8]) -> bool {
+    name.first().is_some_and(|&c| c == b'.' || c == b'/') || name.last() == Some(&b'/')
+}
+
 /// Where `status` enters services from: the directory sv started in and
 /// the services directory, each opened once.
 pub struct Home {
-    start: File,
+    pub(crate) start: File,
     svdir_name: std::ffi::OsString,
     /// Opened as a path only: entering it (fchdir) checks search
     /// permission, as chdir does; the error to report when it cannot be.
-    svdir: io::Result<File>,
+    pub(crate) svdir: io::Result<File>,
 }
 
 impl Home {
@@ -252,19 +258,30 @@ impl Service {
     /// running service that declares readiness, whether it is ready.
     pub fn line(&self, raw: &[u8; STATUS_LEN], now: Tai64n) -> String {
         let mut line = render::status_line(&self.name, raw, self.normally_down(), now);
+        self.push_suffixes(&mut line, raw, now);
+        line
+    }
+
+    /// Appends what follows runit's line for a running service (beyond
+    /// runit): whether it is ready, if it declares readiness, and its
+    /// cgroup's figures, if it runs as a `kill-tree` service.
+    pub fn push_suffixes(&self, line: &mut String, raw: &[u8; STATUS_LEN], now: Tai64n) {
         if running(raw) && self.declares_readiness() {
             let text = read_small(&self.dir.join(NOTIFY_TEXT));
-            line += &render::readiness_suffix(self.ready_since(raw), text.as_deref(), now);
+            line.push_str(&render::readiness_suffix(
+                self.ready_since(raw),
+                text.as_deref(),
+                now,
+            ));
         }
         if running(raw) && self.dir.join(KILL_TREE).exists() {
             if let Some(cg) = read_small(&self.dir.join(CGROUP)) {
                 let cg = PathBuf::from(cg.trim_end());
                 let cpu = read_small(&cg.join("cpu.stat")).unwrap_or_default();
                 let mem = read_small(&cg.join("memory.current"));
-                line += &render::cgroup_suffix(&cpu, mem.as_deref());
+                line.push_str(&render::cgroup_suffix(&cpu, mem.as_deref()));
             }
         }
-        line
     }
 
     /// Whether the service says when it is ready (beyond runit): it has

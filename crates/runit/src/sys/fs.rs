@@ -2,7 +2,7 @@
 
 use super::{cvt, io_error};
 use runit_core::sys as core_sys;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -173,4 +173,37 @@ pub fn current_umask() -> u32 {
         libc::umask(old);
         old as u32
     }
+}
+
+/// openat(2) of `path` relative to the directory open as `dir` (or the
+/// working directory, `libc::AT_FDCWD`), close-on-exec, with `flags`
+/// (access mode included); it creates nothing. Takes a C string so that
+/// a caller looking up many files builds each path in one buffer.
+pub fn open_at(dir: RawFd, path: &CStr, flags: i32) -> io::Result<File> {
+    // SAFETY: path is NUL-terminated; openat takes no other pointer.
+    let fd = cvt(unsafe { libc::openat(dir, path.as_ptr(), flags | libc::O_CLOEXEC) })?;
+    // SAFETY: fd was just opened and is owned by nothing else.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// The `st_mode` (file type and permission bits) of `path` relative to
+/// the directory open as `dir` (or `libc::AT_FDCWD`), through a final
+/// symlink when `follow`: one fstatat(2), where std's metadata asks the
+/// kernel for every field and allocates the path.
+pub fn mode_at(dir: RawFd, path: &CStr, follow: bool) -> io::Result<u32> {
+    let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: path is NUL-terminated and st has room for a struct stat.
+    cvt(unsafe { libc::fstatat(dir, path.as_ptr(), st.as_mut_ptr(), flags) })?;
+    // SAFETY: fstatat succeeded, so it filled st.
+    Ok(unsafe { st.assume_init() }.st_mode)
+}
+
+/// The `st_mode` of an open descriptor (fstat(2)).
+pub fn mode_of(fd: RawFd) -> io::Result<u32> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: st has room for a struct stat.
+    cvt(unsafe { libc::fstat(fd, st.as_mut_ptr()) })?;
+    // SAFETY: fstat succeeded, so it filled st.
+    Ok(unsafe { st.assume_init() }.st_mode)
 }

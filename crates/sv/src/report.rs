@@ -1,0 +1,263 @@
+//! The `status` command over many services, at the cost of runit's sv.
+//!
+//! A status looks at a handful of files per service, and with hundreds
+//! of services sv's time is those lookups: each is a system call, and
+//! each of ours must cost no more than runit's. So a service that is
+//! there is read without entering its directory: every file is opened
+//! or looked at by its path from the services directory (held open) or,
+//! for a name given as a path, from the directory sv started in (it is
+//! never left), built in one buffer; the line is formatted into one
+//! string kept for the whole run, and the report is written out in
+//! blocks. Whatever is unusual (no such directory, no `supervise/ok`,
+//! a name too long, the optional files of readiness or `kill-tree`)
+//! goes to [`Service`]'s own code, so every message is the one it gives.
+
+use crate::exitcode::{Outcome, Tally};
+use crate::render;
+use crate::service::{self, Home, Problem, Service};
+use crate::Out;
+use runit::secure::Refused;
+use runit::status::STATUS_LEN;
+use runit::svdir::{DOWN, KILL_TREE, LOG, NOTIFICATION_FD, NOTIFY_SOCKET, OK_FIFO, STATUS};
+use runit::sys;
+use runit::tai64n::Tai64n;
+use std::ffi::{CStr, OsStr};
+use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
+
+/// The longest service name looked up here (longer ones take
+/// [`Service`]'s way): with the longest file name added, a path stays
+/// far below the kernel's limit, so a lookup never fails for its length.
+const MAX_NAME: usize = 3072;
+
+/// The status run's working state: where names are looked up from,
+/// the path buffer and the line being built.
+pub struct StatusRun<'a> {
+    home: Option<&'a Home>,
+    svdir: &'a OsStr,
+    path: Vec<u8>,
+    line: String,
+}
+
+/// Why a record could not be read, before it becomes a [`Problem`].
+enum Miss {
+    /// `supervise/ok` could not be opened (its error; ENXIO: no runsv).
+    Ok(io::Error),
+    /// `supervise/status` could not be opened or read.
+    Status(Problem),
+}
+
+impl<'a> StatusRun<'a> {
+    pub fn new(home: Option<&'a Home>, svdir: &'a OsStr) -> Self {
+        StatusRun {
+            home,
+            svdir,
+            path: Vec::with_capacity(MAX_NAME + 64),
+            line: String::with_capacity(256),
+        }
+    }
+
+    /// Reports one service (and its log) on `out`.
+    pub fn report(&mut self, name: &OsStr, out: &mut Out, tally: &mut Tally) {
+        if !self.quick(name, out, tally) {
+            self.by_service(name, out, tally);
+        }
+    }
+
+    /// [`Service`]'s way: entering the directory as runit does (or
+    /// joining paths when the start directory could not be opened).
+    fn by_service(&mut self, name: &OsStr, out: &mut Out, tally: &mut Tally) {
+        let svc = match self.home {
+            Some(home) => Service::enter(name, home),
+            None => Service::open(name, self.svdir),
+        };
+        match svc {
+            Err(p) => {
+                let shown = String::from_utf8_lossy(name.as_bytes());
+                out.queue(&(p.line(&shown) + "\n"));
+                tally.record(p.outcome());
+            }
+            Ok(svc) => {
+                let (line, main, log_ok) = svc.status_report();
+                out.queue(&line);
+                tally.record_status(main, log_ok);
+            }
+        }
+        if let Some(home) = self.home {
+            // Back where names given as paths are looked up from.
+            let _ = sys::fchdir(sys::raw(&home.start));
+        }
+    }
+
+    /// The common case without entering the service directory; false
+    /// (nothing reported) when the service is to be left to [`Service`].
+    fn quick(&mut self, name: &OsStr, out: &mut Out, tally: &mut Tally) -> bool {
+        let Some(home) = self.home else { return false };
+        let b = name.as_bytes();
+        if b.is_empty() || b.len() > MAX_NAME || b.contains(&0) {
+            return false;
+        }
+        let base = if service::is_path(b) {
+            // Never left by this way: the directory sv started in.
+            libc::AT_FDCWD
+        } else {
+            match &home.svdir {
+                Ok(dir) if !self.svdir.is_empty() => sys::raw(dir),
+                _ => return false,
+            }
+        };
+        self.path.clear();
+        self.path.extend_from_slice(b);
+        self.path.push(b'/');
+        let prefix = self.path.len();
+        let shown = String::from_utf8_lossy(b);
+        let raw = match self.record(base, prefix) {
+            Ok(raw) => raw,
+            Err(Miss::Ok(e)) if e.raw_os_error() == Some(libc::ENXIO) => {
+                let p = Problem::NotRunning;
+                self.line.clear();
+                self.line.push_str(&p.line(&shown));
+                self.line.push('\n');
+                out.queue(&self.line);
+                tally.record_status(p.outcome(), true);
+                return true;
+            }
+            // The directory itself may be what is missing: its error is
+            // the one to report, as changing into it gives it.
+            Err(Miss::Ok(_)) => return false,
+            Err(Miss::Status(p)) => {
+                self.line.clear();
+                self.line.push_str(&p.line(&shown));
+                self.line.push('\n');
+                out.queue(&self.line);
+                tally.record_status(p.outcome(), true);
+                return true;
+            }
+        };
+        let now = Tai64n::now();
+        let down = self.exists(base, prefix, DOWN, true);
+        self.line.clear();
+        render::push_status_line(&mut self.line, &shown, &raw, down, now);
+        if service::running(&raw) && self.has_extras(base, prefix) {
+            let svc = Service {
+                name: shown.to_string(),
+                dir: match service::locate(name, self.svdir) {
+                    Some(dir) => dir,
+                    None => return false,
+                },
+            };
+            svc.push_suffixes(&mut self.line, &raw, now);
+        }
+        let main = Outcome::Ok(Some(render::liveness(&raw)));
+        let log_ok = self.log(base, prefix, &shown, now);
+        self.line.push('\n');
+        out.queue(&self.line);
+        tally.record_status(main, log_ok);
+        true
+    }
+
+    /// Appends the log's part (`; ` and its line or its problem) to the
+    /// line when the service has a `log`; whether the log part was fine.
+    fn log(&mut self, base: i32, prefix: usize, shown: &str, now: Tai64n) -> bool {
+        let mode = match self.mode(base, prefix, LOG, true) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return true,
+            Ok(m) if m & libc::S_IFMT == libc::S_IFDIR => Ok(()),
+            Ok(_) => Err(io::Error::from_raw_os_error(libc::ENOTDIR)),
+            Err(e) => Err(e),
+        };
+        self.line.push_str("; ");
+        let log_name = || format!("{shown}/{LOG}");
+        if let Err(e) = mode {
+            let p = Problem::Warn(format!(
+                "unable to change directory: {}",
+                runit::msg::io_errstr(&e)
+            ));
+            self.line.push_str(&p.line(&log_name()));
+            return false;
+        }
+        self.path.truncate(prefix);
+        self.path.extend_from_slice(LOG.as_bytes());
+        self.path.push(b'/');
+        let log_prefix = self.path.len();
+        let problem = match self.record(base, log_prefix) {
+            Ok(raw) => {
+                let down = self.exists(base, log_prefix, DOWN, true);
+                render::push_status_line(&mut self.line, LOG, &raw, down, now);
+                return true;
+            }
+            Err(Miss::Ok(e)) if e.raw_os_error() == Some(libc::ENXIO) => Problem::NotRunning,
+            Err(Miss::Ok(e)) => Problem::Warn(format!(
+                "unable to open supervise/ok: {}",
+                runit::msg::io_errstr(&e)
+            )),
+            Err(Miss::Status(p)) => p,
+        };
+        self.line.push_str(&problem.line(&log_name()));
+        false
+    }
+
+    /// Whether a running service may have something beyond runit to
+    /// show: a `notification-fd` (not followed, as it is read), a
+    /// `notify-socket` or a `kill-tree`. Only then are they read.
+    fn has_extras(&mut self, base: i32, prefix: usize) -> bool {
+        match self.mode(base, prefix, NOTIFICATION_FD, false) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            _ => return true,
+        }
+        self.exists(base, prefix, NOTIFY_SOCKET, true) || self.exists(base, prefix, KILL_TREE, true)
+    }
+
+    /// Probes `supervise/ok` (a FIFO a runsv reads), then reads the
+    /// 20-byte record, under the directory at `path[..prefix]`.
+    fn record(&mut self, base: i32, prefix: usize) -> Result<[u8; STATUS_LEN], Miss> {
+        let flags = libc::O_NONBLOCK | libc::O_NOFOLLOW;
+        let ok = sys::open_at(base, self.at(prefix, OK_FIFO), libc::O_WRONLY | flags)
+            .map_err(Miss::Ok)?;
+        match sys::mode_of(sys::raw(&ok)) {
+            Ok(m) if m & libc::S_IFMT == libc::S_IFIFO => {}
+            Ok(_) => return Err(Miss::Ok(Refused::NotFifo.into())),
+            Err(e) => return Err(Miss::Ok(e)),
+        }
+        drop(ok);
+        let warn = |what: &str, e: &io::Error| {
+            Miss::Status(Problem::Warn(format!(
+                "{what}: {}",
+                runit::msg::io_errstr(e)
+            )))
+        };
+        let mut f = sys::open_at(base, self.at(prefix, STATUS), libc::O_RDONLY | flags)
+            .map_err(|e| warn("unable to open supervise/status", &e))?;
+        let mut raw = [0u8; STATUS_LEN];
+        let mut n = 0;
+        while n < STATUS_LEN {
+            match f.read(&mut raw[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(warn("unable to read supervise/status", &e)),
+            }
+        }
+        if n < STATUS_LEN {
+            return Err(Miss::Status(Problem::Warn(
+                "unable to read supervise/status: bad format".into(),
+            )));
+        }
+        Ok(raw)
+    }
+
+    fn mode(&mut self, base: i32, prefix: usize, file: &str, follow: bool) -> io::Result<u32> {
+        sys::mode_at(base, self.at(prefix, file), follow)
+    }
+
+    fn exists(&mut self, base: i32, prefix: usize, file: &str, follow: bool) -> bool {
+        self.mode(base, prefix, file, follow).is_ok()
+    }
+
+    /// `file` under the directory at `path[..prefix]`, as a C string.
+    fn at(&mut self, prefix: usize, file: &str) -> &CStr {
+        self.path.truncate(prefix);
+        self.path.extend_from_slice(file.as_bytes());
+        self.path.push(0);
+        CStr::from_bytes_with_nul(&self.path).unwrap_or_default()
+    }
+}
