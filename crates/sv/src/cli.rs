@@ -92,8 +92,9 @@ pub fn scan_secs(s: &[u8]) -> u64 {
         })
 }
 
-/// Parses argv (including argv[0]) with `SVWAIT`'s value.
-pub fn parse(argv: &[OsString], svwait: Option<&OsStr>) -> Result<Args, Usage> {
+/// Parses argv (including argv[0]) with `SVWAIT`'s value; the services
+/// are moved out of `argv`, not copied (a status may name hundreds).
+pub fn parse(mut argv: Vec<OsString>, svwait: Option<&OsStr>) -> Result<Args, Usage> {
     let prog = prog_name(argv.first().map(OsString::as_os_str));
     let lsb = prog != "sv";
     let bad = |complaint: Option<String>, version: bool| Usage {
@@ -124,14 +125,18 @@ pub fn parse(argv: &[OsString], svwait: Option<&OsStr>) -> Result<Args, Usage> {
             }
         }
     }
-    let rest = &argv[opts.optind().min(argv.len())..];
-    let Some((command, services)) = rest.split_first() else {
+    let optind = opts.optind().min(argv.len());
+    drop(bytes);
+    let mut rest = argv.split_off(optind);
+    if rest.is_empty() {
         return Err(bad(None, false));
-    };
+    }
+    let services = rest.split_off(1);
+    let command = rest.swap_remove(0);
     let services: Vec<OsString> = if lsb {
         vec![OsString::from(&prog)]
     } else {
-        services.to_vec()
+        services
     };
     if services.is_empty() {
         return Err(bad(None, false));
@@ -141,7 +146,7 @@ pub fn parse(argv: &[OsString], svwait: Option<&OsStr>) -> Result<Args, Usage> {
         lsb,
         verbose,
         wait_secs,
-        command: command.clone(),
+        command,
         services,
     })
 }
@@ -155,7 +160,7 @@ mod tests {
     }
 
     fn ok(v: &[&str]) -> Args {
-        parse(&args(v), None).expect("parses")
+        parse(args(v), None).expect("parses")
     }
 
     #[test]
@@ -193,31 +198,31 @@ mod tests {
         assert_eq!(scan_secs(b"-1"), 0);
         assert_eq!(scan_secs(b""), 0);
         assert_eq!(scan_secs(b"99999999999999999999999"), u64::MAX);
-        let a = parse(&args(&["sv", "up", "x"]), Some(OsStr::new("2"))).unwrap();
+        let a = parse(args(&["sv", "up", "x"]), Some(OsStr::new("2"))).unwrap();
         assert_eq!((a.verbose, a.wait_secs), (false, 2));
-        let a = parse(&args(&["sv", "up", "x"]), Some(OsStr::new(""))).unwrap();
+        let a = parse(args(&["sv", "up", "x"]), Some(OsStr::new(""))).unwrap();
         assert_eq!(a.wait_secs, 0);
-        let a = parse(&args(&["sv", "-w", "4", "up", "x"]), Some(OsStr::new("2"))).unwrap();
+        let a = parse(args(&["sv", "-w", "4", "up", "x"]), Some(OsStr::new("2"))).unwrap();
         assert_eq!(a.wait_secs, 4);
     }
 
     #[test]
     fn usage_errors() {
-        let e = parse(&args(&["sv"]), None).unwrap_err();
+        let e = parse(args(&["sv"]), None).unwrap_err();
         assert_eq!(e.text(), "usage: sv [-v] [-w sec] command service ...\n\n");
         assert_eq!(e.exit_code(), 100);
-        let e = parse(&args(&["sv", "status"]), None).unwrap_err();
+        let e = parse(args(&["sv", "status"]), None).unwrap_err();
         assert_eq!(e.exit_code(), 100);
-        let e = parse(&args(&["sv", "-x", "status", "a"]), None).unwrap_err();
+        let e = parse(args(&["sv", "-x", "status", "a"]), None).unwrap_err();
         assert_eq!(
             e.text(),
             "sv: illegal option -- x\nusage: sv [-v] [-w sec] command service ...\n\n"
         );
-        let e = parse(&args(&["sv", "-w"]), None).unwrap_err();
+        let e = parse(args(&["sv", "-w"]), None).unwrap_err();
         assert!(e
             .text()
             .starts_with("sv: option requires an argument -- w\n"));
-        let e = parse(&args(&["sv", "-V"]), None).unwrap_err();
+        let e = parse(args(&["sv", "-V"]), None).unwrap_err();
         assert!(e.text().starts_with("$Id: "));
     }
 
@@ -227,10 +232,10 @@ mod tests {
         assert!(a.lsb);
         assert_eq!(a.prog, "cron");
         assert_eq!(a.services, args(&["cron"]));
-        let e = parse(&args(&["/etc/init.d/cron"]), None).unwrap_err();
+        let e = parse(args(&["/etc/init.d/cron"]), None).unwrap_err();
         assert_eq!(e.text(), "usage: cron [-w sec] command\n\n");
         assert_eq!(e.exit_code(), 2);
-        let e = parse(&args(&["/etc/init.d/cron", "-x"]), None).unwrap_err();
+        let e = parse(args(&["/etc/init.d/cron", "-x"]), None).unwrap_err();
         assert!(e.text().starts_with("cron: illegal option -- x\n"));
         assert_eq!(prog_name(None), "sv");
     }

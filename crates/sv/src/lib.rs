@@ -78,7 +78,7 @@ impl Default for Out {
 /// Runs sv with `argv` (argv[0] included); returns the exit code.
 pub fn run(argv: Vec<OsString>) -> i32 {
     let svwait = std::env::var_os("SVWAIT");
-    let args = match cli::parse(&argv, svwait.as_deref()) {
+    let args = match cli::parse(argv, svwait.as_deref()) {
         Ok(a) => a,
         Err(u) => return usage(&u),
     };

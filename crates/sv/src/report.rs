@@ -22,6 +22,7 @@ use runit::svdir::{DOWN, KILL_TREE, LOG, NOTIFICATION_FD, NOTIFY_SOCKET, OK_FIFO
 use runit::sys;
 use runit::tai64n::Tai64n;
 use std::ffi::{CStr, OsStr};
+use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 
@@ -37,6 +38,8 @@ pub struct StatusRun<'a> {
     svdir: &'a OsStr,
     path: Vec<u8>,
     line: String,
+    /// The records and `ok` FIFOs read, closed a run at a time.
+    done: sys::DeferredClose,
 }
 
 /// Why a record could not be read, before it becomes a [`Problem`].
@@ -54,6 +57,7 @@ impl<'a> StatusRun<'a> {
             svdir,
             path: Vec::with_capacity(MAX_NAME + 64),
             line: String::with_capacity(256),
+            done: sys::DeferredClose::new(),
         }
     }
 
@@ -210,39 +214,58 @@ impl<'a> StatusRun<'a> {
     /// Probes `supervise/ok` (a FIFO a runsv reads), then reads the
     /// 20-byte record, under the directory at `path[..prefix]`.
     fn record(&mut self, base: i32, prefix: usize) -> Result<[u8; STATUS_LEN], Miss> {
-        let flags = libc::O_NONBLOCK | libc::O_NOFOLLOW;
-        let ok = sys::open_at(base, self.at(prefix, OK_FIFO), libc::O_WRONLY | flags)
+        let ok = self
+            .open(base, prefix, OK_FIFO, libc::O_WRONLY)
             .map_err(Miss::Ok)?;
-        match sys::mode_of(sys::raw(&ok)) {
-            Ok(m) if m & libc::S_IFMT == libc::S_IFIFO => {}
-            Ok(_) => return Err(Miss::Ok(Refused::NotFifo.into())),
-            Err(e) => return Err(Miss::Ok(e)),
+        let fifo = sys::is_pipe(sys::raw(&ok));
+        self.done.push(ok);
+        if !fifo {
+            return Err(Miss::Ok(Refused::NotFifo.into()));
         }
-        drop(ok);
         let warn = |what: &str, e: &io::Error| {
             Miss::Status(Problem::Warn(format!(
                 "{what}: {}",
                 runit::msg::io_errstr(e)
             )))
         };
-        let mut f = sys::open_at(base, self.at(prefix, STATUS), libc::O_RDONLY | flags)
+        let mut f = self
+            .open(base, prefix, STATUS, libc::O_RDONLY)
             .map_err(|e| warn("unable to open supervise/status", &e))?;
         let mut raw = [0u8; STATUS_LEN];
         let mut n = 0;
-        while n < STATUS_LEN {
+        let read = loop {
+            if n == STATUS_LEN {
+                break Ok(());
+            }
             match f.read(&mut raw[n..]) {
-                Ok(0) => break,
+                Ok(0) => break Ok(()),
                 Ok(k) => n += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(warn("unable to read supervise/status", &e)),
+                Err(e) => break Err(e),
             }
-        }
+        };
+        self.done.push(f);
+        read.map_err(|e| warn("unable to read supervise/status", &e))?;
         if n < STATUS_LEN {
             return Err(Miss::Status(Problem::Warn(
                 "unable to read supervise/status: bad format".into(),
             )));
         }
         Ok(raw)
+    }
+
+    /// Opens `file` under the directory at `path[..prefix]` without
+    /// blocking and not through a final symlink. Out of descriptors, it
+    /// closes those held and tries again, so holding them changes nothing.
+    fn open(&mut self, base: i32, prefix: usize, file: &str, access: i32) -> io::Result<File> {
+        let flags = access | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+        match sys::open_at(base, self.at(prefix, file), flags) {
+            Err(e) if e.raw_os_error() == Some(libc::EMFILE) => {
+                self.done.flush();
+                sys::open_at(base, self.at(prefix, file), flags)
+            }
+            r => r,
+        }
     }
 
     fn mode(&mut self, base: i32, prefix: usize, file: &str, follow: bool) -> io::Result<u32> {
