@@ -18,7 +18,7 @@ use crate::service::{self, Home, Problem, Service};
 use crate::Out;
 use runit::secure::Refused;
 use runit::status::STATUS_LEN;
-use runit::svdir::{DOWN, KILL_TREE, LOG, NOTIFICATION_FD, NOTIFY_SOCKET, OK_FIFO, STATUS};
+use runit::svdir::LOG;
 use runit::sys;
 use runit::tai64n::Tai64n;
 use std::ffi::{CStr, OsStr};
@@ -31,12 +31,21 @@ use std::os::unix::ffi::OsStrExt;
 /// far below the kernel's limit, so a lookup never fails for its length.
 const MAX_NAME: usize = 3072;
 
+// The files of runit::svdir a status looks at, as C strings.
+const OK_FIFO: &CStr = c"supervise/ok";
+const STATUS: &CStr = c"supervise/status";
+const DOWN: &CStr = c"down";
+const LOG_DIR: &CStr = c"log";
+const NOTIFICATION_FD: &CStr = c"notification-fd";
+const NOTIFY_SOCKET: &CStr = c"notify-socket";
+const KILL_TREE: &CStr = c"kill-tree";
+
 /// The status run's working state: where names are looked up from,
 /// the path buffer and the line being built.
 pub struct StatusRun<'a> {
     home: Option<&'a Home>,
     svdir: &'a OsStr,
-    path: Vec<u8>,
+    path: sys::CPathBuf,
     line: String,
     /// The records and `ok` FIFOs read, closed a run at a time.
     done: sys::DeferredClose,
@@ -55,7 +64,7 @@ impl<'a> StatusRun<'a> {
         StatusRun {
             home,
             svdir,
-            path: Vec::with_capacity(MAX_NAME + 64),
+            path: sys::CPathBuf::with_capacity(MAX_NAME + 64),
             line: String::with_capacity(256),
             done: sys::DeferredClose::new(),
         }
@@ -98,7 +107,7 @@ impl<'a> StatusRun<'a> {
     fn quick(&mut self, name: &OsStr, out: &mut Out, tally: &mut Tally) -> bool {
         let Some(home) = self.home else { return false };
         let b = name.as_bytes();
-        if b.is_empty() || b.len() > MAX_NAME || b.contains(&0) {
+        if b.is_empty() || b.len() > MAX_NAME {
             return false;
         }
         let base = if service::is_path(b) {
@@ -110,10 +119,10 @@ impl<'a> StatusRun<'a> {
                 _ => return false,
             }
         };
-        self.path.clear();
-        self.path.extend_from_slice(b);
-        self.path.push(b'/');
-        let prefix = self.path.len();
+        if !self.path.set_dir(b) {
+            return false;
+        }
+        let prefix = self.path.start();
         let shown = String::from_utf8_lossy(b);
         let raw = match self.record(base, prefix) {
             Ok(raw) => raw,
@@ -163,7 +172,7 @@ impl<'a> StatusRun<'a> {
     /// Appends the log's part (`; ` and its line or its problem) to the
     /// line when the service has a `log`; whether the log part was fine.
     fn log(&mut self, base: i32, prefix: usize, shown: &str, now: Tai64n) -> bool {
-        let mode = match self.mode(base, prefix, LOG, true) {
+        let mode = match self.mode(base, prefix, LOG_DIR, true) {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return true,
             Ok(m) if m & libc::S_IFMT == libc::S_IFDIR => Ok(()),
             Ok(_) => Err(io::Error::from_raw_os_error(libc::ENOTDIR)),
@@ -179,10 +188,8 @@ impl<'a> StatusRun<'a> {
             self.line.push_str(&p.line(&log_name()));
             return false;
         }
-        self.path.truncate(prefix);
-        self.path.extend_from_slice(LOG.as_bytes());
-        self.path.push(b'/');
-        let log_prefix = self.path.len();
+        self.path.push_dir(LOG_DIR);
+        let log_prefix = self.path.start();
         let problem = match self.record(base, log_prefix) {
             Ok(raw) => {
                 let down = self.exists(base, log_prefix, DOWN, true);
@@ -212,7 +219,7 @@ impl<'a> StatusRun<'a> {
     }
 
     /// Probes `supervise/ok` (a FIFO a runsv reads), then reads the
-    /// 20-byte record, under the directory at `path[..prefix]`.
+    /// 20-byte record, under the directory whose path is the first `prefix` bytes.
     fn record(&mut self, base: i32, prefix: usize) -> Result<[u8; STATUS_LEN], Miss> {
         let ok = self
             .open(base, prefix, OK_FIFO, libc::O_WRONLY)
@@ -254,10 +261,10 @@ impl<'a> StatusRun<'a> {
         Ok(raw)
     }
 
-    /// Opens `file` under the directory at `path[..prefix]` without
+    /// Opens `file` under the directory whose path is the first `prefix` bytes without
     /// blocking and not through a final symlink. Out of descriptors, it
     /// closes those held and tries again, so holding them changes nothing.
-    fn open(&mut self, base: i32, prefix: usize, file: &str, access: i32) -> io::Result<File> {
+    fn open(&mut self, base: i32, prefix: usize, file: &CStr, access: i32) -> io::Result<File> {
         let flags = access | libc::O_NONBLOCK | libc::O_NOFOLLOW;
         match sys::open_at(base, self.at(prefix, file), flags) {
             Err(e) if e.raw_os_error() == Some(libc::EMFILE) => {
@@ -268,19 +275,17 @@ impl<'a> StatusRun<'a> {
         }
     }
 
-    fn mode(&mut self, base: i32, prefix: usize, file: &str, follow: bool) -> io::Result<u32> {
+    fn mode(&mut self, base: i32, prefix: usize, file: &CStr, follow: bool) -> io::Result<u32> {
         sys::mode_at(base, self.at(prefix, file), follow)
     }
 
-    fn exists(&mut self, base: i32, prefix: usize, file: &str, follow: bool) -> bool {
+    fn exists(&mut self, base: i32, prefix: usize, file: &CStr, follow: bool) -> bool {
         self.mode(base, prefix, file, follow).is_ok()
     }
 
-    /// `file` under the directory at `path[..prefix]`, as a C string.
-    fn at(&mut self, prefix: usize, file: &str) -> &CStr {
-        self.path.truncate(prefix);
-        self.path.extend_from_slice(file.as_bytes());
-        self.path.push(0);
-        CStr::from_bytes_with_nul(&self.path).unwrap_or_default()
+    /// `file` under the directory whose path is the first `prefix` bytes.
+    fn at(&mut self, prefix: usize, file: &CStr) -> &CStr {
+        self.path.set_start(prefix);
+        self.path.file(file)
     }
 }

@@ -391,6 +391,91 @@ fn status_lines_for_every_record() {
     same(&t, &["status", "future", "zero"]);
 }
 
+/// Many services (more than our sv holds open before closing what it
+/// read), names given as paths from where sv started, and failures in
+/// between, which our sv reports by entering the directory: both sv's
+/// print the same, also when few descriptors are allowed. A
+/// `supervise/ok` that is not a FIFO is refused (ours only).
+#[test]
+fn many_services_names_as_paths_and_few_descriptors() {
+    let t = TempDir::new("sv-diff-many");
+    let up = record(5, 42, false, b'u', false, 1);
+    let mut keep = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for i in 0..40 {
+        let name = format!("s{i:02}");
+        let d = t.join(&name);
+        fs::create_dir_all(&d).unwrap();
+        keep.push(fake(&d, &up));
+        if i % 3 == 0 {
+            fs::create_dir_all(d.join("log")).unwrap();
+            keep.push(fake(&d.join("log"), &record(3, 43, false, b'u', false, 1)));
+        }
+        if i % 7 == 0 {
+            fs::write(d.join("down"), "").unwrap();
+        }
+        names.push(name);
+    }
+    let d = t.join("okfile");
+    fs::create_dir_all(d.join("supervise")).unwrap();
+    fs::write(d.join("supervise/ok"), "").unwrap();
+    fs::write(d.join("supervise/status"), up).unwrap();
+    let d = t.join("logokfile");
+    fs::create_dir_all(d.join("log/supervise")).unwrap();
+    keep.push(fake(&d, &up));
+    fs::write(d.join("log/supervise/ok"), "").unwrap();
+    let base = t.path().file_name().unwrap().to_str().unwrap().to_string();
+    let abs = t.join("s01").display().to_string();
+    let up_one = format!("../{base}/s04");
+    let mut args: Vec<&str> = vec!["status"];
+    for (i, n) in names.iter().enumerate() {
+        args.push(n);
+        match i {
+            2 => args.push("./s02"),
+            5 => args.push("missing"),
+            9 => args.push(&abs),
+            15 => args.push("s03/"),
+            18 => args.push("./missing"),
+            21 => args.push(&up_one),
+            _ => {}
+        }
+    }
+    let run_both = |wrap: &dyn Fn(&Path) -> std::process::Command| {
+        let theirs = sv_cmd(wrap(&debian_sv()).current_dir(t.path()), t.path()).masked();
+        let ours = sv_cmd(wrap(&our_sv()).current_dir(t.path()), t.path()).masked();
+        assert_eq!(ours, theirs, "ours (left) vs Debian's (right)");
+        assert_eq!(ours.out.lines().count(), args.len() - 1);
+    };
+    run_both(&|bin| {
+        let mut c = std::process::Command::new(bin);
+        c.args(&args);
+        c
+    });
+    // Seven descriptors left after sv's own: ours must not run out.
+    run_both(&|bin| {
+        let mut c = std::process::Command::new("sh");
+        c.arg("-c")
+            .arg("ulimit -n 12 && exec \"$@\"")
+            .arg("sh")
+            .arg(bin)
+            .args(&args);
+        c
+    });
+    let ours = sv_in(
+        &our_sv(),
+        t.path(),
+        &["status", "s00", "okfile", "logokfile"],
+    )
+    .masked();
+    assert_eq!(
+        ours.out,
+        "run: s00: (pid P) Ns, normally down; run: log: (pid P) Ns\n\
+         warning: okfile: unable to open supervise/ok: not a fifo\n\
+         run: logokfile: (pid P) Ns; warning: logokfile/log: unable to open supervise/ok: not a fifo\n"
+    );
+    assert_eq!(ours.code, 2);
+}
+
 #[test]
 fn broken_supervise_directories() {
     let t = TempDir::new("sv-diff-broken");

@@ -295,3 +295,65 @@ impl Drop for DeferredClose {
         self.flush();
     }
 }
+
+/// A path built for system calls in one reused buffer: a fixed start
+/// (a service's name and `/`, checked once) and then one file name after
+/// another (C string literals), each a `&CStr` without scanning the
+/// whole path again for a NUL, as `CStr::from_bytes_with_nul` would.
+#[derive(Debug, Default)]
+pub struct CPathBuf {
+    /// Bytes without NUL up to `start`, then a C string's bytes with its
+    /// NUL: the one NUL is the last byte.
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl CPathBuf {
+    pub fn with_capacity(n: usize) -> Self {
+        CPathBuf {
+            buf: Vec::with_capacity(n),
+            start: 0,
+        }
+    }
+
+    /// Makes `dir` and `/` the start of every path; false (and nothing
+    /// set) if `dir` holds a NUL, which no path can.
+    pub fn set_dir(&mut self, dir: &[u8]) -> bool {
+        if dir.contains(&0) {
+            return false;
+        }
+        self.buf.clear();
+        self.buf.extend_from_slice(dir);
+        self.buf.push(b'/');
+        self.start = self.buf.len();
+        true
+    }
+
+    /// Makes the start longer by `sub` and `/` (NUL-free, as a C string).
+    pub fn push_dir(&mut self, sub: &CStr) {
+        self.buf.truncate(self.start);
+        self.buf.extend_from_slice(sub.to_bytes());
+        self.buf.push(b'/');
+        self.start = self.buf.len();
+    }
+
+    /// How long the start is (for [`CPathBuf::set_start`]).
+    pub fn start(&self) -> usize {
+        self.start
+    }
+
+    /// Goes back to a start that [`CPathBuf::start`] gave.
+    pub fn set_start(&mut self, start: usize) {
+        self.start = start.min(self.start);
+    }
+
+    /// The start followed by `file`.
+    pub fn file(&mut self, file: &CStr) -> &CStr {
+        self.buf.truncate(self.start);
+        self.buf.extend_from_slice(file.to_bytes_with_nul());
+        // SAFETY: the bytes before `start` hold no NUL (set_dir checked
+        // them; push_dir added a C string's bytes without its NUL), and
+        // `file` ends with its only NUL.
+        unsafe { CStr::from_bytes_with_nul_unchecked(&self.buf) }
+    }
+}

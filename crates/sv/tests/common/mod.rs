@@ -156,10 +156,12 @@ impl SvOut {
 /// 30 s rather than 7, so a loaded machine does not turn an `ok:` into a
 /// `timeout:`; tests about timeouts pass `-w 1`.
 pub fn sv_in(bin: &Path, svdir: &Path, args: &[&str]) -> SvOut {
-    let o = run(Command::new(bin)
-        .args(args)
-        .env("SVDIR", svdir)
-        .env("SVWAIT", "30"));
+    sv_cmd(Command::new(bin).args(args), svdir)
+}
+
+/// Runs a command that runs an sv, with `SVDIR` set to `svdir`.
+pub fn sv_cmd(cmd: &mut Command, svdir: &Path) -> SvOut {
+    let o = run(cmd.env("SVDIR", svdir).env("SVWAIT", "30"));
     SvOut {
         out: stdout(&o),
         err: stderr(&o),
