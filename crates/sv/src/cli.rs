@@ -3,6 +3,7 @@
 //! and the `SVWAIT` default. Pure: no I/O, so every case is unit-tested.
 
 use runit::getopt::{Getopt, Opt};
+use std::borrow::Cow;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
@@ -12,9 +13,9 @@ pub const DEFAULT_WAIT: u64 = 7;
 /// Version line printed by `-V` (runit prints its source id here).
 pub const VERSION: &str = concat!("$Id: runit-rs sv ", env!("CARGO_PKG_VERSION"), " $");
 
-/// A successfully parsed command line.
+/// A successfully parsed command line (borrowing from argv).
 #[derive(Debug, PartialEq, Eq)]
-pub struct Args {
+pub struct Args<'a> {
     /// Base name sv was called by: `sv`, or the init script's name.
     pub prog: String,
     /// Called by another name than `sv`: LSB init-script mode.
@@ -22,9 +23,9 @@ pub struct Args {
     pub verbose: bool,
     /// How long to wait for commands to take effect.
     pub wait_secs: u64,
-    pub command: OsString,
+    pub command: &'a OsStr,
     /// The services to act on (in LSB mode: the script's base name).
-    pub services: Vec<OsString>,
+    pub services: Vec<Cow<'a, OsStr>>,
 }
 
 /// Why sv stops before doing anything: it prints `complaint` (if any),
@@ -92,10 +93,9 @@ pub fn scan_secs(s: &[u8]) -> u64 {
         })
 }
 
-/// Parses argv (including argv[0]) with `SVWAIT`'s value; the services
-/// are moved out of `argv`, not copied (a status may name hundreds).
-pub fn parse(mut argv: Vec<OsString>, svwait: Option<&OsStr>) -> Result<Args, Usage> {
-    let prog = prog_name(argv.first().map(OsString::as_os_str));
+/// Parses argv (including argv[0]) with `SVWAIT`'s value.
+pub fn parse<'a>(argv: &[&'a OsStr], svwait: Option<&OsStr>) -> Result<Args<'a>, Usage> {
+    let prog = prog_name(argv.first().copied());
     let lsb = prog != "sv";
     let bad = |complaint: Option<String>, version: bool| Usage {
         prog: prog.clone(),
@@ -125,18 +125,14 @@ pub fn parse(mut argv: Vec<OsString>, svwait: Option<&OsStr>) -> Result<Args, Us
             }
         }
     }
-    let optind = opts.optind().min(argv.len());
-    drop(bytes);
-    let mut rest = argv.split_off(optind);
-    if rest.is_empty() {
+    let rest = &argv[opts.optind().min(argv.len())..];
+    let Some((&command, services)) = rest.split_first() else {
         return Err(bad(None, false));
-    }
-    let services = rest.split_off(1);
-    let command = rest.swap_remove(0);
-    let services: Vec<OsString> = if lsb {
-        vec![OsString::from(&prog)]
+    };
+    let services: Vec<Cow<'a, OsStr>> = if lsb {
+        vec![Cow::Owned(OsString::from(&prog))]
     } else {
-        services
+        services.iter().map(|&s| Cow::Borrowed(s)).collect()
     };
     if services.is_empty() {
         return Err(bad(None, false));
@@ -155,12 +151,16 @@ pub fn parse(mut argv: Vec<OsString>, svwait: Option<&OsStr>) -> Result<Args, Us
 mod tests {
     use super::*;
 
-    fn args(v: &[&str]) -> Vec<OsString> {
-        v.iter().map(OsString::from).collect()
+    fn args<'a>(v: &[&'a str]) -> Vec<&'a OsStr> {
+        v.iter().map(|&s| OsStr::new(s)).collect()
     }
 
-    fn ok(v: &[&str]) -> Args {
-        parse(args(v), None).expect("parses")
+    fn names<'a>(v: &[&'a str]) -> Vec<Cow<'a, OsStr>> {
+        v.iter().map(|&s| Cow::Borrowed(OsStr::new(s))).collect()
+    }
+
+    fn ok(v: &[&'static str]) -> Args<'static> {
+        parse(&args(v), None).expect("parses")
     }
 
     #[test]
@@ -170,7 +170,7 @@ mod tests {
         assert!(!a.lsb && !a.verbose);
         assert_eq!(a.wait_secs, 7);
         assert_eq!(a.command, "status");
-        assert_eq!(a.services, args(&["cron", "ssh"]));
+        assert_eq!(a.services, names(&["cron", "ssh"]));
     }
 
     #[test]
@@ -187,7 +187,7 @@ mod tests {
         // Options stop at the first non-option: "-v" is then a service.
         let a = ok(&["sv", "status", "-v", "x"]);
         assert!(!a.verbose);
-        assert_eq!(a.services, args(&["-v", "x"]));
+        assert_eq!(a.services, names(&["-v", "x"]));
     }
 
     #[test]
@@ -198,31 +198,31 @@ mod tests {
         assert_eq!(scan_secs(b"-1"), 0);
         assert_eq!(scan_secs(b""), 0);
         assert_eq!(scan_secs(b"99999999999999999999999"), u64::MAX);
-        let a = parse(args(&["sv", "up", "x"]), Some(OsStr::new("2"))).unwrap();
+        let a = parse(&args(&["sv", "up", "x"]), Some(OsStr::new("2"))).unwrap();
         assert_eq!((a.verbose, a.wait_secs), (false, 2));
-        let a = parse(args(&["sv", "up", "x"]), Some(OsStr::new(""))).unwrap();
+        let a = parse(&args(&["sv", "up", "x"]), Some(OsStr::new(""))).unwrap();
         assert_eq!(a.wait_secs, 0);
-        let a = parse(args(&["sv", "-w", "4", "up", "x"]), Some(OsStr::new("2"))).unwrap();
+        let a = parse(&args(&["sv", "-w", "4", "up", "x"]), Some(OsStr::new("2"))).unwrap();
         assert_eq!(a.wait_secs, 4);
     }
 
     #[test]
     fn usage_errors() {
-        let e = parse(args(&["sv"]), None).unwrap_err();
+        let e = parse(&args(&["sv"]), None).unwrap_err();
         assert_eq!(e.text(), "usage: sv [-v] [-w sec] command service ...\n\n");
         assert_eq!(e.exit_code(), 100);
-        let e = parse(args(&["sv", "status"]), None).unwrap_err();
+        let e = parse(&args(&["sv", "status"]), None).unwrap_err();
         assert_eq!(e.exit_code(), 100);
-        let e = parse(args(&["sv", "-x", "status", "a"]), None).unwrap_err();
+        let e = parse(&args(&["sv", "-x", "status", "a"]), None).unwrap_err();
         assert_eq!(
             e.text(),
             "sv: illegal option -- x\nusage: sv [-v] [-w sec] command service ...\n\n"
         );
-        let e = parse(args(&["sv", "-w"]), None).unwrap_err();
+        let e = parse(&args(&["sv", "-w"]), None).unwrap_err();
         assert!(e
             .text()
             .starts_with("sv: option requires an argument -- w\n"));
-        let e = parse(args(&["sv", "-V"]), None).unwrap_err();
+        let e = parse(&args(&["sv", "-V"]), None).unwrap_err();
         assert!(e.text().starts_with("$Id: "));
     }
 
@@ -231,11 +231,11 @@ mod tests {
         let a = ok(&["/etc/init.d/cron", "start", "ignored"]);
         assert!(a.lsb);
         assert_eq!(a.prog, "cron");
-        assert_eq!(a.services, args(&["cron"]));
-        let e = parse(args(&["/etc/init.d/cron"]), None).unwrap_err();
+        assert_eq!(a.services, names(&["cron"]));
+        let e = parse(&args(&["/etc/init.d/cron"]), None).unwrap_err();
         assert_eq!(e.text(), "usage: cron [-w sec] command\n\n");
         assert_eq!(e.exit_code(), 2);
-        let e = parse(args(&["/etc/init.d/cron", "-x"]), None).unwrap_err();
+        let e = parse(&args(&["/etc/init.d/cron", "-x"]), None).unwrap_err();
         assert!(e.text().starts_with("cron: illegal option -- x\n"));
         assert_eq!(prog_name(None), "sv");
     }

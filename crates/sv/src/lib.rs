@@ -20,7 +20,8 @@ pub mod wait;
 use command::{Action, Control};
 use exitcode::{Outcome, Tally};
 use service::{Problem, Service};
-use std::ffi::{OsStr, OsString};
+use std::borrow::Cow;
+use std::ffi::OsStr;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
@@ -54,11 +55,11 @@ impl Out {
     }
 
     /// Queues whole lines; written once a block is full, or by [`flush`].
-    pub fn queue(&mut self, s: &str) {
+    pub fn queue(&mut self, s: &[u8]) {
         if self.queued.len() + s.len() > OUT_BLOCK {
             self.flush();
         }
-        self.queued.extend_from_slice(s.as_bytes());
+        self.queued.extend_from_slice(s);
     }
 
     pub fn flush(&mut self) {
@@ -76,9 +77,9 @@ impl Default for Out {
 }
 
 /// Runs sv with `argv` (argv[0] included); returns the exit code.
-pub fn run(argv: Vec<OsString>) -> i32 {
+pub fn run(argv: Vec<&OsStr>) -> i32 {
     let svwait = std::env::var_os("SVWAIT");
-    let args = match cli::parse(argv, svwait.as_deref()) {
+    let args = match cli::parse(&argv, svwait.as_deref()) {
         Ok(a) => a,
         Err(u) => return usage(&u),
     };
@@ -133,7 +134,7 @@ fn report_problem(out: &mut Out, tally: &mut Tally, name: String, p: &Problem) {
 /// Sends the command to every service; returns those to wait for.
 fn send_all(
     ctl: &Control,
-    names: &[OsString],
+    names: &[Cow<OsStr>],
     svdir: &OsStr,
     waiting: bool,
     out: &mut Out,

@@ -18,16 +18,18 @@ pub enum Liveness {
 
 /// Formats a status line (without newline) for `name`.
 pub fn status_line(name: &str, raw: &[u8; STATUS_LEN], normally_down: bool, now: Tai64n) -> String {
-    let mut s = String::with_capacity(64 + name.len());
-    push_status_line(&mut s, name, raw, normally_down, now);
-    s
+    let mut s = Vec::with_capacity(64 + name.len());
+    push_status_line(&mut s, name.as_bytes(), raw, normally_down, now);
+    // Only text and ASCII went in.
+    String::from_utf8(s).unwrap_or_default()
 }
 
-/// Appends the status line (without newline) for `name` to `s`; no
-/// allocation beyond `s` growing (a status of many services reuses one).
+/// Appends the status line (without newline) for `name` (text) to `s`;
+/// no allocation beyond `s` growing (a status of many services reuses
+/// one), no check of the text as UTF-8.
 pub fn push_status_line(
-    s: &mut String,
-    name: &str,
+    s: &mut Vec<u8>,
+    name: &[u8],
     raw: &[u8; STATUS_LEN],
     normally_down: bool,
     now: Tai64n,
@@ -35,40 +37,54 @@ pub fn push_status_line(
     let st = Status::decode(raw).unwrap_or_default();
     let state = raw[19];
     let mut digits = [0u8; decimal::MAX_LEN];
-    s.push_str(match state {
-        0 => "down: ",
-        1 => "run: ",
-        2 => "finish: ",
-        _ => "",
+    s.extend_from_slice(match state {
+        0 => b"down: ",
+        1 => b"run: ",
+        2 => b"finish: ",
+        _ => b"",
     });
-    s.push_str(name);
-    s.push_str(": ");
+    s.extend_from_slice(name);
+    s.extend_from_slice(b": ");
     if state != 0 {
-        s.push_str("(pid ");
-        s.push_str(decimal::unsigned(u64::from(st.pid), &mut digits));
-        s.push_str(") ");
+        s.extend_from_slice(b"(pid ");
+        s.extend_from_slice(decimal_digits(u64::from(st.pid), &mut digits));
+        s.extend_from_slice(b") ");
     }
-    s.push_str(decimal::unsigned(st.since.secs_until(&now), &mut digits));
-    s.push('s');
+    s.extend_from_slice(decimal_digits(st.since.secs_until(&now), &mut digits));
+    s.push(b's');
     let running = st.pid != 0;
     if !running && !normally_down {
-        s.push_str(", normally up");
+        s.extend_from_slice(b", normally up");
     }
     if running && normally_down {
-        s.push_str(", normally down");
+        s.extend_from_slice(b", normally down");
     }
     if running && st.paused {
-        s.push_str(", paused");
+        s.extend_from_slice(b", paused");
     }
     if !running && st.wants_up() {
-        s.push_str(", want up");
+        s.extend_from_slice(b", want up");
     }
     if running && st.wants_down() {
-        s.push_str(", want down");
+        s.extend_from_slice(b", want down");
     }
     if running && st.term_sent {
-        s.push_str(", got TERM");
+        s.extend_from_slice(b", got TERM");
     }
+}
+
+/// `n`'s decimal digits, at the end of `buf`.
+fn decimal_digits(mut n: u64, buf: &mut [u8; decimal::MAX_LEN]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
 }
 
 /// What follows runit's line for a running service that declares

@@ -46,7 +46,7 @@ pub struct StatusRun<'a> {
     home: Option<&'a Home>,
     svdir: &'a OsStr,
     path: sys::CPathBuf,
-    line: String,
+    line: Vec<u8>,
     /// The records and `ok` FIFOs read, closed a run at a time.
     done: sys::DeferredClose,
 }
@@ -65,7 +65,7 @@ impl<'a> StatusRun<'a> {
             home,
             svdir,
             path: sys::CPathBuf::with_capacity(MAX_NAME + 64),
-            line: String::with_capacity(256),
+            line: Vec::with_capacity(256),
             done: sys::DeferredClose::new(),
         }
     }
@@ -87,12 +87,12 @@ impl<'a> StatusRun<'a> {
         match svc {
             Err(p) => {
                 let shown = String::from_utf8_lossy(name.as_bytes());
-                out.queue(&(p.line(&shown) + "\n"));
+                out.queue((p.line(&shown) + "\n").as_bytes());
                 tally.record(p.outcome());
             }
             Ok(svc) => {
                 let (line, main, log_ok) = svc.status_report();
-                out.queue(&line);
+                out.queue(line.as_bytes());
                 tally.record_status(main, log_ok);
             }
         }
@@ -123,14 +123,24 @@ impl<'a> StatusRun<'a> {
             return false;
         }
         let prefix = self.path.start();
-        let shown = String::from_utf8_lossy(b);
+        // The name as text: its bytes, unless they are not UTF-8.
+        let lossy;
+        let shown = if b.is_ascii() {
+            b
+        } else {
+            lossy = String::from_utf8_lossy(b);
+            lossy.as_bytes()
+        };
+        let problem_line = |line: &mut Vec<u8>, p: &Problem| {
+            line.clear();
+            line.extend_from_slice(p.line(&String::from_utf8_lossy(b)).as_bytes());
+            line.push(b'\n');
+        };
         let raw = match self.record(base, prefix) {
             Ok(raw) => raw,
             Err(Miss::Ok(e)) if e.raw_os_error() == Some(libc::ENXIO) => {
                 let p = Problem::NotRunning;
-                self.line.clear();
-                self.line.push_str(&p.line(&shown));
-                self.line.push('\n');
+                problem_line(&mut self.line, &p);
                 out.queue(&self.line);
                 tally.record_status(p.outcome(), true);
                 return true;
@@ -139,9 +149,7 @@ impl<'a> StatusRun<'a> {
             // the one to report, as changing into it gives it.
             Err(Miss::Ok(_)) => return false,
             Err(Miss::Status(p)) => {
-                self.line.clear();
-                self.line.push_str(&p.line(&shown));
-                self.line.push('\n');
+                problem_line(&mut self.line, &p);
                 out.queue(&self.line);
                 tally.record_status(p.outcome(), true);
                 return true;
@@ -150,20 +158,22 @@ impl<'a> StatusRun<'a> {
         let now = Tai64n::now();
         let down = self.exists(base, prefix, DOWN, true);
         self.line.clear();
-        render::push_status_line(&mut self.line, &shown, &raw, down, now);
+        render::push_status_line(&mut self.line, shown, &raw, down, now);
         if service::running(&raw) && self.has_extras(base, prefix) {
             let svc = Service {
-                name: shown.to_string(),
+                name: String::from_utf8_lossy(b).into_owned(),
                 dir: match service::locate(name, self.svdir) {
                     Some(dir) => dir,
                     None => return false,
                 },
             };
-            svc.push_suffixes(&mut self.line, &raw, now);
+            let mut extras = String::new();
+            svc.push_suffixes(&mut extras, &raw, now);
+            self.line.extend_from_slice(extras.as_bytes());
         }
         let main = Outcome::Ok(Some(render::liveness(&raw)));
-        let log_ok = self.log(base, prefix, &shown, now);
-        self.line.push('\n');
+        let log_ok = self.log(base, prefix, b, now);
+        self.line.push(b'\n');
         out.queue(&self.line);
         tally.record_status(main, log_ok);
         true
@@ -171,21 +181,21 @@ impl<'a> StatusRun<'a> {
 
     /// Appends the log's part (`; ` and its line or its problem) to the
     /// line when the service has a `log`; whether the log part was fine.
-    fn log(&mut self, base: i32, prefix: usize, shown: &str, now: Tai64n) -> bool {
+    fn log(&mut self, base: i32, prefix: usize, name: &[u8], now: Tai64n) -> bool {
         let mode = match self.mode(base, prefix, LOG_DIR, true) {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return true,
             Ok(m) if m & libc::S_IFMT == libc::S_IFDIR => Ok(()),
             Ok(_) => Err(io::Error::from_raw_os_error(libc::ENOTDIR)),
             Err(e) => Err(e),
         };
-        self.line.push_str("; ");
-        let log_name = || format!("{shown}/{LOG}");
+        self.line.extend_from_slice(b"; ");
+        let log_name = || format!("{}/{LOG}", String::from_utf8_lossy(name));
         if let Err(e) = mode {
             let p = Problem::Warn(format!(
                 "unable to change directory: {}",
                 runit::msg::io_errstr(&e)
             ));
-            self.line.push_str(&p.line(&log_name()));
+            self.line.extend_from_slice(p.line(&log_name()).as_bytes());
             return false;
         }
         self.path.push_dir(LOG_DIR);
@@ -193,7 +203,7 @@ impl<'a> StatusRun<'a> {
         let problem = match self.record(base, log_prefix) {
             Ok(raw) => {
                 let down = self.exists(base, log_prefix, DOWN, true);
-                render::push_status_line(&mut self.line, LOG, &raw, down, now);
+                render::push_status_line(&mut self.line, LOG.as_bytes(), &raw, down, now);
                 return true;
             }
             Err(Miss::Ok(e)) if e.raw_os_error() == Some(libc::ENXIO) => Problem::NotRunning,
@@ -203,7 +213,8 @@ impl<'a> StatusRun<'a> {
             )),
             Err(Miss::Status(p)) => p,
         };
-        self.line.push_str(&problem.line(&log_name()));
+        self.line
+            .extend_from_slice(problem.line(&log_name()).as_bytes());
         false
     }
 

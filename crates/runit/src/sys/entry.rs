@@ -47,6 +47,45 @@ macro_rules! lean_main {
     };
 }
 
+/// [`lean_main!`] for a program that may be given hundreds of arguments
+/// (`sv status` of every service): `$main(args)` gets them as the C
+/// runtime passed them, borrowed for the life of the process, rather than
+/// one allocated copy each.
+#[macro_export]
+macro_rules! lean_main_borrowed {
+    ($main:path) => {
+        #[allow(unsafe_code)]
+        #[no_mangle]
+        extern "C" fn main(argc: i32, argv: *const *const core::ffi::c_char) -> i32 {
+            $crate::sys::program_start();
+            // SAFETY: these are the C runtime's own argc and argv.
+            $main(unsafe { $crate::sys::c_args(argc, argv) })
+        }
+    };
+}
+
+/// The command line from a C `main`'s `argc` and `argv`, each argument
+/// borrowed where it lies.
+///
+/// # Safety
+/// `argv` must hold `argc` pointers to NUL-terminated strings that stay
+/// in place and unchanged for the rest of the process, as the C runtime's
+/// do.
+pub unsafe fn c_args(
+    argc: i32,
+    argv: *const *const core::ffi::c_char,
+) -> Vec<&'static std::ffi::OsStr> {
+    use std::os::unix::ffi::OsStrExt;
+    let n = usize::try_from(argc).unwrap_or(0);
+    (0..n)
+        .map(|i| {
+            // SAFETY: the caller vouches for argv[0..argc].
+            let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
+            std::ffi::OsStr::from_bytes(arg.to_bytes())
+        })
+        .collect()
+}
+
 /// Gives back the stack pages below the caller's frame, which start-up
 /// or a past spawn touched and a poll loop no longer uses: once touched,
 /// a stack page stays with the process for good. Only pages the stack
