@@ -5,7 +5,8 @@
 //! [`cli`] parses the command line, [`command`] maps commands to control
 //! bytes, [`render`] formats status records, [`cond`] decides when a
 //! command has taken effect, [`exitcode`] counts failures, [`service`]
-//! does the per-service I/O and [`wait`] sleeps on the changes themselves.
+//! does the per-service I/O, [`report`] the `status` of many services at
+//! runit's cost, and [`wait`] sleeps on the changes themselves.
 #![deny(unsafe_code)]
 
 pub mod cli;

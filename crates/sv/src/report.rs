@@ -1,16 +1,20 @@
 //! The `status` command over many services, at the cost of runit's sv.
 //!
 //! A status looks at a handful of files per service, and with hundreds
-//! of services sv's time is those lookups: each is a system call, and
-//! each of ours must cost no more than runit's. So a service that is
-//! there is read without entering its directory: every file is opened
-//! or looked at by its path from the services directory (held open) or,
-//! for a name given as a path, from the directory sv started in (it is
-//! never left), built in one buffer; the line is formatted into one
-//! string kept for the whole run, and the report is written out in
-//! blocks. Whatever is unusual (no such directory, no `supervise/ok`,
-//! a name too long, the optional files of readiness or `kill-tree`)
-//! goes to [`Service`]'s own code, so every message is the one it gives.
+//! of services sv's time is those lookups, nearly all of it in the
+//! kernel: each is a system call, and ours must cost no more than
+//! runit's, which has no readiness or `kill-tree` files to look for. So a
+//! service that is there is read without entering its directory: every
+//! file is opened or looked at by its path from the services directory
+//! (held open) or, for a name given as a path, from the directory sv
+//! started in (never left on this way), built in one buffer; that
+//! `supervise/ok` is a FIFO is asked with F_GETPIPE_SZ (cheaper than an
+//! fstat); the files read are closed a run at a time; the line is built
+//! in one buffer kept for the whole run, and the report written out in
+//! blocks of lines. Whatever is unusual (no such directory, no
+//! `supervise/ok` or not a FIFO, a name too long, the optional files of
+//! readiness or `kill-tree`) goes to [`Service`]'s own code, so every
+//! message is the one it gives.
 
 use crate::exitcode::{Outcome, Tally};
 use crate::render;
@@ -230,7 +234,7 @@ impl<'a> StatusRun<'a> {
     }
 
     /// Probes `supervise/ok` (a FIFO a runsv reads), then reads the
-    /// 20-byte record, under the directory whose path is the first `prefix` bytes.
+    /// 20-byte record, in the directory whose path is `prefix` bytes long.
     fn record(&mut self, base: i32, prefix: usize) -> Result<[u8; STATUS_LEN], Miss> {
         let ok = self
             .open(base, prefix, OK_FIFO, libc::O_WRONLY)
@@ -272,9 +276,10 @@ impl<'a> StatusRun<'a> {
         Ok(raw)
     }
 
-    /// Opens `file` under the directory whose path is the first `prefix` bytes without
-    /// blocking and not through a final symlink. Out of descriptors, it
-    /// closes those held and tries again, so holding them changes nothing.
+    /// Opens `file` in the directory whose path is `prefix` bytes long,
+    /// without blocking and not through a final symlink. Out of
+    /// descriptors, it closes those held and tries again, so holding them
+    /// changes nothing.
     fn open(&mut self, base: i32, prefix: usize, file: &CStr, access: i32) -> io::Result<File> {
         let flags = access | libc::O_NONBLOCK | libc::O_NOFOLLOW;
         match sys::open_at(base, self.at(prefix, file), flags) {
@@ -294,7 +299,7 @@ impl<'a> StatusRun<'a> {
         self.mode(base, prefix, file, follow).is_ok()
     }
 
-    /// `file` under the directory whose path is the first `prefix` bytes.
+    /// `file` in the directory whose path is `prefix` bytes long.
     fn at(&mut self, prefix: usize, file: &CStr) -> &CStr {
         self.path.set_start(prefix);
         self.path.file(file)

@@ -5,8 +5,9 @@
 //! Commands that send and wait keep sv's working directory and join paths
 //! (a wait watches many services at once); the directory is checked first
 //! so that errors read as runit's ("unable to change to service
-//! directory: ..."). `status`, which looks at one service after the
-//! other, changes into each directory as runit's sv does ([`Service::enter`]).
+//! directory: ..."). `status` reads most services without entering them
+//! (crate::report); the others it enters as runit's sv does
+//! ([`Service::enter`]), so that every message is runit's.
 
 use crate::exitcode::Outcome;
 use crate::render;
@@ -152,11 +153,10 @@ impl Service {
         }
     }
 
-    /// For `status`: changes into the service directory, so that every
-    /// file of the service is then looked up from there. Joined paths walk
-    /// the whole services path again for each of a service's files: with
-    /// 500 services, those lookups were most of the time a status took.
-    /// As runit, a name is looked up from the services directory (`Home::
+    /// For `status` of a service its quick way leaves to this one:
+    /// changes into the service directory, so that every file of the
+    /// service is then looked up from there, and errors are chdir's. As
+    /// runit, a name is looked up from the services directory (`Home::
     /// svdir`, its error reported when it cannot be entered), a path from
     /// the directory sv started in.
     pub fn enter(name: &OsStr, home: &Home) -> Result<Service, Problem> {
