@@ -4,9 +4,10 @@
 //! runsv and svlogd started on throw-away directories, and counters that
 //! do not depend on timing (execs of a file, lines in a log).
 
+pub mod clock;
 mod sys;
 
-pub use sys::{ExecCounter, Limit};
+pub use sys::{power_off, step_clock, ExecCounter, Limit};
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -93,3 +93,34 @@ impl Limit {
         }
     }
 }
+
+/// Steps the wall clock (CLOCK_REALTIME) by `secs`: only ever called by
+/// the clock case's guest, as PID 1 of a throw-away VM.
+pub fn step_clock(secs: i64) -> std::io::Result<()> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid timespec for both calls.
+    unsafe {
+        if libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        ts.tv_sec += secs as libc::time_t;
+        if libc::clock_settime(libc::CLOCK_REALTIME, &ts) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Syncs and powers the machine off: the end of the clock case's guest
+/// (PID 1 of a throw-away VM).
+pub fn power_off() -> std::io::Error {
+    // SAFETY: no pointers; returns only on failure.
+    unsafe {
+        libc::sync();
+        libc::reboot(libc::LINUX_REBOOT_CMD_POWER_OFF);
+    }
+    std::io::Error::last_os_error()
+}

@@ -381,11 +381,11 @@ fn log_dir_removed_and_recreated() {
 }
 
 /// A clock stepped back leaves rotated files named later than the next
-/// rotation's (`@` + TAI64N): with `n2`, runit keeps the newest names, so
-/// the new file is the one deleted. The processes' wall clock cannot be
-/// stepped for one test (a time namespace moves only the monotonic and
-/// boot clocks, and the real clock is the whole machine's), so the case
-/// makes the state a step back leaves: rotated files from the future.
+/// rotation's (`@` + TAI64N): with `n3`, runit keeps the highest names, so
+/// each new file is the one deleted. Ours names a new file just after the
+/// latest name there is, so retention removes the future files and keeps
+/// the newest lines. This case makes the state a step back leaves (files
+/// from the future); tests/clock.rs steps a VM's clock for real.
 #[test]
 fn clock_stepped_back() {
     let (theirs, ours) = both(|imp| {
@@ -403,17 +403,45 @@ fn clock_stepped_back() {
         let input = numbered(200, 50);
         let (code, _) = feed(imp, &log, &input, WAIT);
         let tally = Tally::of(&all_lines(&log), 200, 50);
-        (code, tally.lost)
+        // The lines kept are the newest ones: none gone after one kept.
+        let text = log_text(&log);
+        let kept: Vec<usize> = text
+            .lines()
+            .filter_map(|l| l.get(..7)?.parse().ok())
+            .filter(|&n| n <= 200)
+            .collect();
+        let newest_kept = match kept.first() {
+            Some(&first)
+                if kept.len() == 201 - first && kept.windows(2).all(|w| w[1] == w[0] + 1) =>
+            {
+                format!("kept {first}–200")
+            }
+            _ => "newer lines gone before older ones".to_string(),
+        };
+        (code, tally.lost, newest_kept)
     });
+    let show = |x: &(Option<i32>, usize, String)| {
+        format!("{} of 200 lines lost (exit {:?}); {}", x.1, x.0, x.2)
+    };
     record(
         "svlogd-clock-back",
         Row {
             program: "svlogd",
             fault: "clock stepped back: 2 rotated files named in the future, `n3`, 10 KB of lines (lines kept: 3 files' worth without the step)",
-            runit: &format!("{} of 200 lines lost (exit {:?})", theirs.1, theirs.0),
-            ours: &format!("{} of 200 lines lost (exit {:?})", ours.1, ours.0),
-            figure: &format!("{} of 200 lines gone (runit {}): retention keeps the future names", ours.1, theirs.1),
+            runit: &show(&theirs),
+            ours: &show(&ours),
+            figure: &format!(
+                "{} of 200 lines gone (runit {}): ours names new files after the future ones, retention removes those",
+                ours.1, theirs.1
+            ),
         },
     );
-    assert!(ours.1 <= theirs.1);
+    assert!(
+        ours.1 < theirs.1,
+        "ours {}, runit {}",
+        show(&ours),
+        show(&theirs)
+    );
+    assert!(ours.2.starts_with("kept"), "{}", show(&ours));
+    assert_eq!(ours.0, Some(0));
 }

@@ -66,6 +66,9 @@ pub struct LogDir {
     /// A `.u` file whose processor could not be started yet.
     queued: Option<[u8; 27]>,
     processor: Option<Processor>,
+    /// The latest-named rotated file known here: a new one is named after
+    /// it even when the clock went back (`rotate::name_after`).
+    newest: Option<[u8; 27]>,
     rotate_at: Option<Instant>,
     pub paused_until: Option<Instant>,
     udp: Option<UdpSocket>,
@@ -142,6 +145,7 @@ impl LogDir {
             open_msg: "unable to create new current: ",
             queued: None,
             processor: None,
+            newest: None,
             rotate_at: None,
             paused_until: None,
             udp: None,
@@ -174,6 +178,9 @@ impl LogDir {
             }
         }
         self.udp = None;
+        // The names already there, for naming the next rotated file (a
+        // directory that cannot be read is said at the first rotation).
+        let _ = self.list();
         let cur = self.path.join("current");
         let mut append = false;
         match fs::symlink_metadata(&cur) {
@@ -196,7 +203,7 @@ impl LogDir {
             }
             Ok(st) if st.len() > 0 && st.permissions().mode() & 0o100 == 0 => {
                 // Not closed cleanly last time: keep it aside, unprocessed.
-                let saved = rotated_name(Tai64n::now(), b'u');
+                let saved = self.rotated_name(b'u');
                 if let Err(e) = fs::rename(&cur, self.path.join(name_str(&saved))) {
                     self.open_failed("unable to rename current: ", &e);
                     return true;
@@ -376,27 +383,40 @@ impl LogDir {
         }
     }
 
-    fn scan(&self) -> rotate::OldFiles {
+    /// The name for `current` rotated now: the clock's time, or just
+    /// after the latest-named file when the clock went back.
+    fn rotated_name(&mut self, suffix: u8) -> [u8; 27] {
+        let name = rotate::name_after(rotated_name(Tai64n::now(), suffix), self.newest.as_ref());
+        self.newest = Some(name);
+        name
+    }
+
+    /// Lists the old files (and notes the latest name among them); says so
+    /// when the directory cannot be read.
+    fn scan(&mut self) -> rotate::OldFiles {
+        self.list().unwrap_or_else(|e| {
+            warn(&[
+                "unable to read directory: ",
+                &self.name,
+                ": ",
+                msg::io_errstr(&e),
+            ]);
+            rotate::OldFiles::default()
+        })
+    }
+
+    fn list(&mut self) -> io::Result<rotate::OldFiles> {
         let busy = self.processor.as_ref().map(|p| with_suffix(&p.input, b't'));
-        let names: Vec<String> = match fs::read_dir(&self.path) {
-            Ok(rd) => rd
-                .filter_map(|e| e.ok())
-                .filter_map(|e| e.file_name().into_string().ok())
-                .collect(),
-            Err(e) => {
-                warn(&[
-                    "unable to read directory: ",
-                    &self.name,
-                    ": ",
-                    msg::io_errstr(&e),
-                ]);
-                Vec::new()
-            }
-        };
-        rotate::scan(
+        let names: Vec<String> = fs::read_dir(&self.path)?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        let old = rotate::scan(
             names.iter().map(String::as_str),
             busy.as_ref().map(name_str),
-        )
+        );
+        self.newest = rotate::later(self.newest, old.newest);
+        Ok(old)
     }
 
     /// Deletes processor leftovers and, past `n`, the oldest processed file.
@@ -493,7 +513,7 @@ impl LogDir {
             } else {
                 b's'
             };
-            let saved = rotated_name(Tai64n::now(), suffix);
+            let saved = self.rotated_name(suffix);
             let size = self.size.to_string();
             info(
                 verbose,
