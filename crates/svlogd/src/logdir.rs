@@ -178,8 +178,10 @@ impl LogDir {
             }
         }
         self.udp = None;
-        // The names already there, for naming the next rotated file (a
+        // The names there now, for naming the next rotated file: learnt
+        // anew, so that future-named files moved away count no more (a
         // directory that cannot be read is said at the first rotation).
+        self.newest = None;
         let _ = self.list();
         let cur = self.path.join("current");
         let mut append = false;

@@ -171,6 +171,46 @@ fn sighup_rereads_config_and_keeps_lines() {
     assert!(read(&errlog).contains(&reload), "{}", read(&errlog));
 }
 
+/// A rotated file is named after the latest name there is when the clock
+/// is behind it (as after a step back), so names keep the order of
+/// writing; once the future-named files are moved away, a HUP brings the
+/// clock's names back.
+#[test]
+fn rotated_names_follow_the_latest_until_moved_away() {
+    let t = tmp("svlogd-names");
+    let d = logdir(&t.join("log"), None);
+    let future = "@4000000090000000000000ff.s";
+    fs::write(d.join(future), "old\n").unwrap();
+    let errlog = t.join("stderr");
+    let mut g = testkit::Guard::spawn(
+        std::process::Command::new(ours())
+            .args(["-v", d.to_str().unwrap()])
+            .stdin(std::process::Stdio::piped())
+            .stderr(fs::File::create(&errlog).unwrap()),
+    );
+    send(&mut g, b"a\n");
+    assert!(wait_until(WAIT, || read(&d.join("current")) == "a\n"));
+    g.signal(libc::SIGALRM);
+    let next = d.join("@400000009000000000000100.s");
+    assert!(wait_until(WAIT, || read(&next) == "a\n"), "{:?}", names(&d));
+    let away = t.join("away");
+    fs::create_dir(&away).unwrap();
+    for f in rotated(&d, ".s") {
+        fs::rename(&f, away.join(f.file_name().unwrap())).unwrap();
+    }
+    g.signal(libc::SIGHUP);
+    assert!(wait_until(WAIT, || read(&errlog)
+        .contains("svlogd: info: sighangup received.\n")));
+    send(&mut g, b"b\n");
+    assert!(wait_until(WAIT, || read(&d.join("current")) == "b\n"));
+    g.signal(libc::SIGALRM);
+    assert!(wait_until(WAIT, || rotated(&d, ".s").len() == 1));
+    let name = names(&d).into_iter().find(|n| n.ends_with(".s")).unwrap();
+    assert!(name.as_str() < future, "{name} is not the clock's time");
+    drop(g.0.stdin.take());
+    assert_eq!(g.wait_timeout(WAIT).and_then(|s| s.code()), Some(0));
+}
+
 #[test]
 fn sigterm_flushes_and_exits() {
     let t = tmp("svlogd-term");
