@@ -7,7 +7,7 @@ use crate::rotate;
 use crate::stamp::rotated_name;
 use runit::msg;
 use runit::secure::{self, Access};
-use runit::sys;
+use runit::sys::{self, ChildOpen};
 use runit::tai64n::Tai64n;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
@@ -80,16 +80,6 @@ const CONFIG_MAX: usize = 1 << 20;
 /// Opens `current` for appending, made 0644 if new; never through a link.
 fn open_current(path: &Path) -> io::Result<File> {
     secure::open_own(path, secure::RECORD, Access::Append).map(|(f, _)| f)
-}
-
-/// A file svlogd makes for a processor: anew (a leftover or planted file
-/// of that name removed first, never written through), 0644.
-fn create_fresh(path: &Path) -> io::Result<File> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    secure::create_new(path, secure::RECORD)
 }
 
 impl LogDir {
@@ -466,6 +456,9 @@ impl LogDir {
             }
         }
         if self.current.is_none() {
+            // Before `current` is open, so that a log at its descriptor
+            // limit has one left for listing the directory.
+            self.remove_oldest(verbose);
             let f = match open_current(&self.path.join("current")) {
                 Ok(f) => f,
                 Err(e) => {
@@ -484,7 +477,6 @@ impl LogDir {
             self.current = Some(f);
             self.open_msg = "unable to create new current: ";
             self.rotate_at = self.next_rotate_at();
-            self.remove_oldest(verbose);
             self.start_queued(verbose);
         }
         true
@@ -494,8 +486,9 @@ impl LogDir {
     /// processor), new `current`. A failing step pauses and is resumed.
     pub fn rotate(&mut self, verbose: bool) -> bool {
         if self.current.is_some() {
-            if self.processor.is_some() {
-                // One processor per log: wait for the running one first.
+            if self.busy() {
+                // One processor per log, and one rotated file waiting for
+                // it: wait for the running (or queued) one first.
                 self.wait_processor(verbose);
             }
             let Some(f) = self.current.as_ref() else {
@@ -570,7 +563,11 @@ impl LogDir {
     }
 
     /// Starts `sh -c processor` in the log directory: the `.u` file on
-    /// stdin, `.t` on stdout, `state` on fd 4, `newstate` on fd 5.
+    /// stdin, `.t` on stdout, `state` on fd 4, `newstate` on fd 5. The
+    /// child opens them itself, as runit's does, so that svlogd needs no
+    /// descriptor of its own for them; one that cannot is a processor
+    /// that failed (`fatal:` from the child, then `processor failed,
+    /// restart`).
     fn spawn_processor(
         &mut self,
         input: [u8; 27],
@@ -579,49 +576,43 @@ impl LogDir {
         let Some(cmd) = self.cfg.processor.clone() else {
             return Ok(());
         };
-        let p = |n: &str| self.path.join(n);
-        let fin = secure::open_read(&p(name_str(&input)))
-            .map_err(|e| ("unable to open input for processor", e))?;
-        let fout = create_fresh(&p(name_str(&with_suffix(&input, b't'))))
-            .map_err(|e| ("unable to open output for processor", e))?;
-        let state = match secure::open_read(&p("state")) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                secure::create_new(&p("state"), secure::RECORD)
-                    .map_err(|e| ("unable to create empty state for processor", e))?;
-                secure::open_read(&p("state"))
-                    .map_err(|e| ("unable to open state for processor", e))?
-            }
-            Err(e) => return Err(("unable to open state for processor", e)),
-        };
-        let newstate = create_fresh(&p("newstate"))
-            .map_err(|e| ("unable to open newstate for processor", e))?;
-        let mv = |f: &File| {
-            sys::dup_at_least(f, 10).map_err(|e| ("unable to move filedescriptor for processor", e))
-        };
-        let (fin, fout, state, newstate) = (mv(&fin)?, mv(&fout)?, mv(&state)?, mv(&newstate)?);
+        let fatal = |what: &str| format!("{PROG}: fatal: {what}: {}: ", self.name).into_bytes();
+        let output = with_suffix(&input, b't');
         let shown = format!("{}/{}", self.name, name_str(&input));
         info(verbose, &["processing: ", &shown]);
-        let spawned = sys::Spawn::new("/bin/sh")
+        let pid = sys::Launch::new("/bin/sh", &[OsStr::new("-c"), OsStr::new(&OsString::from_vec(cmd))])
             .argv0("sh")
             .reset_signals(&crate::event::CAUGHT)
-            .arg("-c")
-            .arg(OsString::from_vec(cmd))
             .dir(&self.path)
-            .fd(sys::raw(&fin), 0)
-            .fd(sys::raw(&fout), 1)
-            .fd(sys::raw(&state), 4)
-            .fd(sys::raw(&newstate), 5)
-            .spawn()
+            .open(
+                0,
+                Path::new(name_str(&input)),
+                ChildOpen::Read,
+                &fatal("unable to open input for processor"),
+            )
+            .open(
+                1,
+                Path::new(name_str(&output)),
+                ChildOpen::Fresh(secure::RECORD),
+                &fatal("unable to open output for processor"),
+            )
+            .open(
+                4,
+                Path::new("state"),
+                ChildOpen::ReadOrCreate(secure::RECORD),
+                &fatal("unable to open state for processor"),
+            )
+            .open(
+                5,
+                Path::new("newstate"),
+                ChildOpen::Fresh(secure::RECORD),
+                &fatal("unable to open newstate for processor"),
+            )
+            .on_move_failure(&fatal("unable to move filedescriptor for processor"))
+            .on_failure(&fatal("unable to run processor"), 111)
+            .start()
             .map_err(|e| ("unable to fork for processor", e))?;
-        if let Some(e) = spawned.exec_error {
-            let _ = sys::wait_pid(spawned.pid);
-            return Err(("unable to run processor", e));
-        }
-        self.processor = Some(Processor {
-            pid: spawned.pid,
-            input,
-        });
+        self.processor = Some(Processor { pid, input });
         Ok(())
     }
 
