@@ -123,6 +123,14 @@ impl LogDir {
             warn(&["unable to lock directory: ", name, ": ", msg::io_errstr(&e)]);
             return None;
         }
+        // `current` needs one more descriptor. Without it the log would
+        // pause for good and hold up every other log with it (runit's
+        // does), so a directory past the descriptor limit is given up
+        // at start, as one that cannot be opened.
+        if let Err(e) = sys::dup_at_least(&lock, 0) {
+            unable_to_open(e);
+            return None;
+        }
         let mut ld = LogDir {
             name: name.to_string(),
             path,
