@@ -7,7 +7,7 @@
 pub mod clock;
 mod sys;
 
-pub use sys::{power_off, step_clock, ExecCounter, Limit};
+pub use sys::{only_stdio, power_off, step_clock, ExecCounter, Limit};
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -124,3 +124,24 @@ pub fn power_off() -> std::io::Error {
     }
     std::io::Error::last_os_error()
 }
+
+/// Marks every descriptor above 2 that `cmd`'s child inherits
+/// close-on-exec, so the program starts with stdin, stdout and stderr
+/// only (a descriptor limit then counts what the program opens itself,
+/// not what the test harness left open).
+pub fn only_stdio(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: close_range is async-signal-safe and touches only the child;
+    // descriptors marked close-on-exec stay usable until the exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::syscall(
+                libc::SYS_close_range,
+                3u32,
+                u32::MAX,
+                libc::CLOSE_RANGE_CLOEXEC,
+            );
+            Ok(())
+        });
+    }
+}

@@ -445,3 +445,410 @@ fn clock_stepped_back() {
     assert!(ours.2.starts_with("kept"), "{}", show(&ours));
     assert_eq!(ours.0, Some(0));
 }
+
+/// The most a run under a low descriptor limit may take: runit's svlogd
+/// can pause there for good, and every run is under `timeout -s KILL`.
+const HANG: Duration = Duration::from_secs(90);
+
+/// One svlogd on the log directories `dirs` (relative to `t`) with
+/// RLIMIT_NOFILE at `limit` and only stdin, stdout and stderr inherited,
+/// reading the file `input`, under `timeout -s KILL`. A run that said
+/// `pausing:` twice (the second time after its 3 s retry) is paused for
+/// good, as nothing changes the limit: it is killed then and counts as
+/// hung, whatever the load. Returns the exit code (None: it hung) and
+/// its stderr.
+fn at_limit(
+    imp: Impl,
+    t: &Path,
+    limit: u64,
+    dirs: &[String],
+    input: &Path,
+) -> (Option<i32>, String) {
+    let err = t.join(format!("stderr-{limit}"));
+    let mut cmd = Command::new("timeout");
+    cmd.args(["-s", "KILL", &HANG.as_secs().to_string()])
+        .arg(imp.bin("svlogd"))
+        .args(dirs)
+        .current_dir(t)
+        .stdin(fs::File::open(input).unwrap())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&err).unwrap());
+    Limit {
+        resource: libc::RLIMIT_NOFILE as i32,
+        value: limit,
+    }
+    .apply(&mut cmd);
+    only_stdio(&mut cmd);
+    let mut g = Guard::spawn(&mut cmd);
+    let said = || fs::read_to_string(&err).unwrap_or_default();
+    let mut code = None;
+    let ended = wait_until(HANG + WAIT, || match g.0.try_wait() {
+        Ok(Some(st)) => {
+            code = st.code().filter(|&c| c != 128 + libc::SIGKILL);
+            true
+        }
+        _ => said().matches(": pausing: ").count() >= 2,
+    });
+    assert!(ended, "timeout did not end svlogd");
+    for p in g.proc().descendants() {
+        p.kill();
+    }
+    (code, said())
+}
+
+/// What a run said that tells its outcome: the first `pausing:` line,
+/// else the first warning, without the program's name.
+fn gist(stderr: &str) -> String {
+    let pick = stderr
+        .lines()
+        .find(|l| l.contains(": pausing: "))
+        .or_else(|| stderr.lines().find(|l| l.contains(": warning: ")))
+        .unwrap_or("");
+    pick.trim_start_matches("svlogd: ").to_string()
+}
+
+/// `limit: text` pairs as ranges of equal text: "5: a; 6–7: b".
+fn ranges(per_limit: &[(u64, String)]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < per_limit.len() {
+        let mut j = i;
+        while j + 1 < per_limit.len() && per_limit[j + 1].1 == per_limit[i].1 {
+            j += 1;
+        }
+        let (a, b) = (per_limit[i].0, per_limit[j].0);
+        let span = if a == b {
+            a.to_string()
+        } else {
+            format!("{a}–{b}")
+        };
+        parts.push(format!("{span}: {}", per_limit[i].1));
+        i = j + 1;
+    }
+    parts.join("; ")
+}
+
+/// One limit's run with a processor: exit, lines, rotated files left
+/// unprocessed.
+#[derive(Clone)]
+struct ProcRun {
+    code: Option<i32>,
+    tally: Tally,
+    unprocessed: usize,
+    said: String,
+}
+
+impl ProcRun {
+    fn processed(&self) -> bool {
+        self.code == Some(0) && self.unprocessed == 0
+    }
+
+    fn show(&self) -> String {
+        match self.code {
+            Some(0) => format!(
+                "processed, {}{}",
+                self.tally.show(),
+                if self.unprocessed > 0 {
+                    format!(", {} unprocessed", self.unprocessed)
+                } else {
+                    String::new()
+                }
+            ),
+            None => format!("hung (`{}`)", self.said),
+            Some(c) => format!("exit {c} (`{}`)", self.said),
+        }
+    }
+}
+
+/// RLIMIT_NOFILE from 5 to 12 with a processor: runit's svlogd opens
+/// the processor's four files in the child, which needs one descriptor
+/// more than it holds; ours' child also closes what exec would close
+/// before it opens them. 100 lines of 50 bytes, rotated every 1,000
+/// bytes, each rotated file through `!cat`.
+#[test]
+fn descriptor_limit_with_processor() {
+    const LINES: usize = 100;
+    const WIDTH: usize = 50;
+    let limits: Vec<u64> = (5..=12).collect();
+    let (theirs, ours) = both(|imp| {
+        let t = TempDir::new(&format!("fault-svlogd-emfile-{}", imp.name()));
+        let input = t.join("input");
+        fs::write(&input, numbered(LINES, WIDTH)).unwrap();
+        thread::scope(|s| {
+            let runs: Vec<_> = limits
+                .iter()
+                .map(|&limit| {
+                    let t = &t;
+                    let input = &input;
+                    s.spawn(move || {
+                        let dir = format!("log{limit}");
+                        let log = t.join(&dir);
+                        fs::create_dir_all(&log).unwrap();
+                        fs::write(log.join("config"), "s1000\nn0\n!cat\n").unwrap();
+                        let (code, err) = at_limit(imp, t.path(), limit, &[dir.clone()], input);
+                        let unprocessed = fs::read_dir(&log)
+                            .unwrap()
+                            .flatten()
+                            .filter(|e| e.file_name().to_string_lossy().ends_with(".u"))
+                            .count();
+                        ProcRun {
+                            code,
+                            tally: Tally::of(&all_lines(&log), LINES, WIDTH),
+                            unprocessed,
+                            said: gist(&err).replace(&dir, "log"),
+                        }
+                    })
+                })
+                .collect();
+            runs.into_iter()
+                .map(|r| r.join().expect("run"))
+                .collect::<Vec<ProcRun>>()
+        })
+    });
+    let table = |runs: &[ProcRun]| {
+        ranges(
+            &limits
+                .iter()
+                .zip(runs)
+                .map(|(&l, r)| (l, r.show()))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let processed_from = |runs: &[ProcRun]| {
+        limits
+            .iter()
+            .zip(runs)
+            .filter(|(_, r)| r.processed())
+            .map(|(&l, _)| l)
+            .min()
+            .map_or("none".to_string(), |l| l.to_string())
+    };
+    let lost: usize = ours
+        .iter()
+        .filter(|r| r.code == Some(0))
+        .map(|r| r.tally.lost)
+        .sum();
+    record(
+        "svlogd-emfile-processor",
+        Row {
+            program: "svlogd",
+            fault: "RLIMIT_NOFILE 5 to 12 (stdin, stdout, stderr inherited), processor `!cat`, rotation every 1,000 bytes, 100 lines",
+            runit: &table(&theirs),
+            ours: &table(&ours),
+            figure: &format!(
+                "all processed from limit {} (runit {}); {lost} lines lost",
+                processed_from(&ours),
+                processed_from(&theirs)
+            ),
+        },
+    );
+    for ((limit, th), o) in limits.iter().zip(&theirs).zip(&ours) {
+        if o.code == Some(0) {
+            assert_eq!(o.tally, Tally::default(), "limit {limit}: {}", o.show());
+        }
+        if th.processed() {
+            assert!(
+                o.processed(),
+                "limit {limit}: runit {}, ours {}",
+                th.show(),
+                o.show()
+            );
+        }
+        // Ours never hangs: it works, or says at once that it cannot.
+        assert!(o.code.is_some(), "limit {limit}: ours {}", o.show());
+    }
+}
+
+/// Twelve log directories on one svlogd, more than the descriptor limit
+/// holds (limits 14 to 18), rotation every 1,000 bytes with `!cat`.
+#[test]
+fn descriptor_limit_many_directories() {
+    const LINES: usize = 100;
+    const WIDTH: usize = 50;
+    const DIRS: usize = 12;
+    let limits: Vec<u64> = (14..=18).collect();
+    let (theirs, ours) = both(|imp| {
+        let t = TempDir::new(&format!("fault-svlogd-emfile-dirs-{}", imp.name()));
+        let input = t.join("input");
+        fs::write(&input, numbered(LINES, WIDTH)).unwrap();
+        thread::scope(|s| {
+            let runs: Vec<_> = limits
+                .iter()
+                .map(|&limit| {
+                    let t = &t;
+                    let input = &input;
+                    s.spawn(move || {
+                        let dirs: Vec<String> =
+                            (1..=DIRS).map(|i| format!("l{limit}-{i}")).collect();
+                        for d in &dirs {
+                            fs::create_dir_all(t.join(d)).unwrap();
+                            fs::write(t.join(d).join("config"), "s1000\nn0\n!cat\n").unwrap();
+                        }
+                        let (code, err) = at_limit(imp, t.path(), limit, &dirs, input);
+                        let tallies: Vec<Tally> = dirs
+                            .iter()
+                            .map(|d| Tally::of(&all_lines(&t.join(d)), LINES, WIDTH))
+                            .collect();
+                        let given_up = err.matches("unable to open log directory").count()
+                            + err.matches("unable to lock directory").count();
+                        (code, tallies, given_up, gist(&err))
+                    })
+                })
+                .collect();
+            runs.into_iter()
+                .map(|r| r.join().expect("run"))
+                .collect::<Vec<_>>()
+        })
+    });
+    type DirsRun = (Option<i32>, Vec<Tally>, usize, String);
+    let complete = |r: &DirsRun| r.1.iter().filter(|t| **t == Tally::default()).count();
+    let show = |r: &DirsRun| {
+        let how = match r.0 {
+            Some(0) => "exit 0".to_string(),
+            None => format!("hung (`{}`)", r.3),
+            Some(c) => format!("exit {c}"),
+        };
+        format!(
+            "{} of {DIRS} complete, {} given up; {how}",
+            complete(r),
+            r.2
+        )
+    };
+    let table = |runs: &[DirsRun]| {
+        ranges(
+            &limits
+                .iter()
+                .zip(runs)
+                .map(|(&l, r)| (l, show(r)))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let logged = |runs: &[DirsRun]| runs.iter().map(complete).sum::<usize>();
+    // In a directory ours kept, a line is either there or the directory
+    // was given up at start (it then has none).
+    let partial: usize = ours
+        .iter()
+        .flat_map(|r| &r.1)
+        .filter(|t| t.lost != 0 && t.lost != LINES)
+        .count();
+    record(
+        "svlogd-emfile-dirs",
+        Row {
+            program: "svlogd",
+            fault: "12 log directories, RLIMIT_NOFILE 14 to 18, `!cat`, rotation every 1,000 bytes, 100 lines",
+            runit: &table(&theirs),
+            ours: &table(&ours),
+            figure: &format!(
+                "{} directories complete over the 5 limits (runit {}); {partial} with lines lost",
+                logged(&ours),
+                logged(&theirs)
+            ),
+        },
+    );
+    for ((limit, th), o) in limits.iter().zip(&theirs).zip(&ours) {
+        assert_eq!(o.0, Some(0), "limit {limit}: ours {}", show(o));
+        assert!(
+            complete(o) >= complete(th),
+            "limit {limit}: runit {}, ours {}",
+            show(th),
+            show(o)
+        );
+        assert_eq!(complete(o) + o.2, DIRS, "limit {limit}: ours {}", show(o));
+    }
+    assert_eq!(partial, 0);
+}
+
+/// A processor that hangs (it waits for a file that is not there) while
+/// lines keep coming and `current` keeps filling: how many lines reach
+/// the log while it hangs, then, once it goes on, whether every line is
+/// there and svlogd ends.
+#[test]
+fn hanging_processor() {
+    const LINES: usize = 200;
+    const WIDTH: usize = 50;
+    let (theirs, ours) = both(|imp| {
+        let t = TempDir::new(&format!("fault-svlogd-hang-{}", imp.name()));
+        let log = t.join("log");
+        fs::create_dir_all(&log).unwrap();
+        // The processor runs in the log directory.
+        fs::write(
+            log.join("config"),
+            "s2000\nn0\n!while [ ! -e ../go ]; do sleep 0.05; done; exec cat\n",
+        )
+        .unwrap();
+        let mut g = Guard::spawn(
+            Command::new(imp.bin("svlogd"))
+                .arg(&log)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(fs::File::create(t.join("stderr")).unwrap()),
+        );
+        let mut stdin = g.0.stdin.take().unwrap();
+        stdin.write_all(numbered(LINES, WIDTH).as_bytes()).unwrap();
+        // What the log holds once it stops growing (unchanged for 1 s).
+        let logged = || Tally::of(&all_lines(&log), LINES, WIDTH);
+        let mut last = (usize::MAX, Instant::now());
+        wait_until(WAIT, || {
+            let n = LINES - logged().lost;
+            if n != last.0 {
+                last = (n, Instant::now());
+            }
+            n == LINES || last.1.elapsed() >= Duration::from_secs(1)
+        });
+        let while_hung = LINES - logged().lost;
+        let processor_waiting = g.proc().children().iter().any(|c| c.alive());
+        fs::write(t.join("go"), "").unwrap();
+        drop(stdin);
+        let st = g.wait_timeout(WAIT);
+        if st.is_none() {
+            for p in g.proc().descendants() {
+                p.kill();
+            }
+        }
+        let unprocessed = fs::read_dir(&log)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".u"))
+            .count();
+        (
+            while_hung,
+            processor_waiting,
+            st.and_then(|s| s.code()),
+            logged(),
+            unprocessed,
+        )
+    });
+    type Hung = (usize, bool, Option<i32>, Tally, usize);
+    let show = |x: &Hung| {
+        format!(
+            "{} of {LINES} lines logged while it hung{}; once it goes on: {}, {} unprocessed, exit {:?}",
+            x.0,
+            if x.1 { "" } else { " (no processor running)" },
+            x.3.show(),
+            x.4,
+            x.2
+        )
+    };
+    record(
+        "svlogd-processor-hangs",
+        Row {
+            program: "svlogd",
+            fault: "processor `!` hangs while lines keep coming (200 lines, rotation every 2,000 bytes), then goes on",
+            runit: &show(&theirs),
+            ours: &show(&ours),
+            figure: &format!(
+                "{} of {LINES} logged while it hung (runit {}); {} lost",
+                ours.0, theirs.0, ours.3.lost
+            ),
+        },
+    );
+    assert_eq!(ours.3, Tally::default(), "{}", show(&ours));
+    assert_eq!(ours.2, Some(0), "{}", show(&ours));
+    assert_eq!(ours.4, 0, "{}", show(&ours));
+    assert!(
+        ours.0 >= theirs.0,
+        "runit {}; ours {}",
+        show(&theirs),
+        show(&ours)
+    );
+}

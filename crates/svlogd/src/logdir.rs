@@ -588,38 +588,41 @@ impl LogDir {
         let output = with_suffix(&input, b't');
         let shown = format!("{}/{}", self.name, name_str(&input));
         info(verbose, &["processing: ", &shown]);
-        let pid = sys::Launch::new("/bin/sh", &[OsStr::new("-c"), OsStr::new(&OsString::from_vec(cmd))])
-            .argv0("sh")
-            .reset_signals(&crate::event::CAUGHT)
-            .dir(&self.path)
-            .open(
-                0,
-                Path::new(name_str(&input)),
-                ChildOpen::Read,
-                &fatal("unable to open input for processor"),
-            )
-            .open(
-                1,
-                Path::new(name_str(&output)),
-                ChildOpen::Fresh(secure::RECORD),
-                &fatal("unable to open output for processor"),
-            )
-            .open(
-                4,
-                Path::new("state"),
-                ChildOpen::ReadOrCreate(secure::RECORD),
-                &fatal("unable to open state for processor"),
-            )
-            .open(
-                5,
-                Path::new("newstate"),
-                ChildOpen::Fresh(secure::RECORD),
-                &fatal("unable to open newstate for processor"),
-            )
-            .on_move_failure(&fatal("unable to move filedescriptor for processor"))
-            .on_failure(&fatal("unable to run processor"), 111)
-            .start()
-            .map_err(|e| ("unable to fork for processor", e))?;
+        let pid = sys::Launch::new(
+            "/bin/sh",
+            &[OsStr::new("-c"), OsStr::new(&OsString::from_vec(cmd))],
+        )
+        .argv0("sh")
+        .reset_signals(&crate::event::CAUGHT)
+        .dir(&self.path)
+        .open(
+            0,
+            Path::new(name_str(&input)),
+            ChildOpen::Read,
+            &fatal("unable to open input for processor"),
+        )
+        .open(
+            1,
+            Path::new(name_str(&output)),
+            ChildOpen::Fresh(secure::RECORD),
+            &fatal("unable to open output for processor"),
+        )
+        .open(
+            4,
+            Path::new("state"),
+            ChildOpen::ReadOrCreate(secure::RECORD),
+            &fatal("unable to open state for processor"),
+        )
+        .open(
+            5,
+            Path::new("newstate"),
+            ChildOpen::Fresh(secure::RECORD),
+            &fatal("unable to open newstate for processor"),
+        )
+        .on_move_failure(&fatal("unable to move filedescriptor for processor"))
+        .on_failure(&fatal("unable to run processor"), 111)
+        .start()
+        .map_err(|e| ("unable to fork for processor", e))?;
         self.processor = Some(Processor { pid, input });
         Ok(())
     }

@@ -10,8 +10,8 @@
 use super::{cstr, cvt};
 use std::ffi::{CString, OsStr};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::os::fd::RawFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// How the child opens a file it is to have at a descriptor; nothing is
@@ -262,7 +262,11 @@ unsafe fn close_cloexec_above_stdio() {
 
 /// An existing regular file opened for reading. Async-signal-safe.
 unsafe fn open_read(path: &CString) -> Result<RawFd, ChildError> {
-    let fd = open_room(path, libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK, 0)?;
+    let fd = open_room(
+        path,
+        libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK,
+        0,
+    )?;
     let mut st: libc::stat = std::mem::zeroed();
     let kind = if libc::fstat(fd, &mut st) == 0 {
         st.st_mode & libc::S_IFMT
