@@ -585,7 +585,8 @@ fn descriptor_limit_with_processor() {
                         let log = t.join(&dir);
                         fs::create_dir_all(&log).unwrap();
                         fs::write(log.join("config"), "s1000\nn0\n!cat\n").unwrap();
-                        let (code, err) = at_limit(imp, t.path(), limit, &[dir.clone()], input);
+                        let (code, err) =
+                            at_limit(imp, t.path(), limit, std::slice::from_ref(&dir), input);
                         let unprocessed = fs::read_dir(&log)
                             .unwrap()
                             .flatten()

@@ -423,3 +423,39 @@ fn unusable_current_and_config() {
         .stderr
         .contains("svlogd: warning: unable to read config: log: is a directory"));
 }
+
+/// The processor's child opens its files itself: one it cannot open
+/// ends the child with runit's `fatal:` line, and svlogd runs the
+/// processor again until it can.
+#[test]
+fn processor_file_that_cannot_be_opened() {
+    let mut res = Vec::new();
+    for bin in [debian(), ours()] {
+        let t = tmp("svlogd-diff-newstate-dir");
+        let d = logdir(&t.join("log"), Some("s20\n!cat\n"));
+        fs::create_dir(d.join("newstate")).expect("newstate as a directory");
+        let errlog = t.join("stderr");
+        let mut g = testkit::Guard::spawn(
+            std::process::Command::new(&bin)
+                .arg("log")
+                .current_dir(t.path())
+                .stdin(std::process::Stdio::piped())
+                .stderr(fs::File::create(&errlog).expect("stderr")),
+        );
+        send(&mut g, b"line one\nline two\nline three\n");
+        let failed = "svlogd: warning: processor failed, restart: log\n";
+        assert!(testkit::wait_until(WAIT, || read(&errlog).contains(failed)));
+        fs::remove_dir(d.join("newstate")).expect("rmdir");
+        drop(g.0.stdin.take());
+        let st = g.wait_timeout(WAIT).expect("exit");
+        let mut o = outcome(t.path(), &bin, &["log"], st.code(), b"");
+        o.stderr = read(&errlog).lines().take(2).collect::<Vec<_>>().join("\n");
+        res.push(o);
+    }
+    assert_eq!(res[1], res[0]);
+    assert_eq!(
+        res[0].stderr,
+        "svlogd: fatal: unable to open newstate for processor: log: is a directory\n\
+         svlogd: warning: processor failed, restart: log"
+    );
+}

@@ -332,3 +332,26 @@ fn sigkill_during_rotation_loses_nothing_written() {
         assert!(all_text(&d).ends_with("after\n"));
     }
 }
+
+/// Links planted where the processor's output and `newstate` go are
+/// removed, never written through (the child makes both anew, 0644).
+#[test]
+fn processor_files_made_anew_not_through_links() {
+    let t = tmp("svlogd-proc-links");
+    let d = logdir(&t.join("log"), Some("s20\n!echo st >&5; cat\n"));
+    let victim = t.join("victim");
+    fs::write(&victim, "keep\n").unwrap();
+    std::os::unix::fs::symlink(&victim, d.join("newstate")).unwrap();
+    let out = feed(
+        &ours(),
+        &[d.to_str().unwrap()],
+        b"line one\nline two\nline three\n",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(read(&victim), "keep\n");
+    assert_eq!(read(&d.join("state")), "st\n");
+    assert_eq!(mode(&d.join("state")), 0o644);
+    let s = rotated(&d, ".s");
+    assert!(read(&s[0]).starts_with("line one\n"));
+    assert!(rotated(&d, ".u").is_empty() && rotated(&d, ".t").is_empty());
+}
