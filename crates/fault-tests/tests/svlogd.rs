@@ -761,8 +761,10 @@ fn descriptor_limit_many_directories() {
 
 /// A processor that hangs (it waits for a file that is not there) while
 /// lines keep coming and `current` keeps filling: how many lines reach
-/// the log while it hangs, then, once it goes on, whether every line is
-/// there and svlogd ends.
+/// the log while it hangs (runit's svlogd waits for the processor at the
+/// next rotation and reads nothing meanwhile; ours goes on until `n`
+/// rotated files wait for it), then, once it goes on, whether every line
+/// is there, every file processed, and svlogd ends.
 #[test]
 fn hanging_processor() {
     const LINES: usize = 200;
@@ -774,7 +776,7 @@ fn hanging_processor() {
         // The processor runs in the log directory.
         fs::write(
             log.join("config"),
-            "s2000\nn0\n!while [ ! -e ../go ]; do sleep 0.05; done; exec cat\n",
+            "s2000\n!while [ ! -e ../go ]; do sleep 0.05; done; exec cat\n",
         )
         .unwrap();
         let mut g = Guard::spawn(
@@ -834,7 +836,7 @@ fn hanging_processor() {
         "svlogd-processor-hangs",
         Row {
             program: "svlogd",
-            fault: "processor `!` hangs while lines keep coming (200 lines, rotation every 2,000 bytes), then goes on",
+            fault: "processor `!` hangs while lines keep coming (200 lines, `s2000`, `n` 10 as by default), then goes on",
             runit: &show(&theirs),
             ours: &show(&ours),
             figure: &format!(

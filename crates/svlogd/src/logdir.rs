@@ -9,6 +9,7 @@ use runit::msg;
 use runit::secure::{self, Access};
 use runit::sys::{self, ChildOpen};
 use runit::tai64n::Tai64n;
+use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io;
@@ -63,8 +64,8 @@ pub struct LogDir {
     pending_rename: Option<[u8; 27]>,
     /// What to say when opening `current` fails.
     open_msg: &'static str,
-    /// A `.u` file whose processor could not be started yet.
-    queued: Option<[u8; 27]>,
+    /// `.u` files waiting for the processor, oldest first.
+    queued: VecDeque<[u8; 27]>,
     processor: Option<Processor>,
     /// The latest-named rotated file known here: a new one is named after
     /// it even when the clock went back (`rotate::name_after`).
@@ -141,7 +142,7 @@ impl LogDir {
             kicked: 0,
             pending_rename: None,
             open_msg: "unable to create new current: ",
-            queued: None,
+            queued: VecDeque::new(),
             processor: None,
             newest: None,
             rotate_at: None,
@@ -460,7 +461,7 @@ impl LogDir {
             }
             self.pending_rename = None;
             if saved[26] == b'u' && self.cfg.processor.is_some() {
-                self.queued = Some(saved);
+                self.queued.push_back(saved);
             }
         }
         if self.current.is_none() {
@@ -494,11 +495,7 @@ impl LogDir {
     /// processor), new `current`. A failing step pauses and is resumed.
     pub fn rotate(&mut self, verbose: bool) -> bool {
         if self.current.is_some() {
-            if self.busy() {
-                // One processor per log, and one rotated file waiting for
-                // it: wait for the running (or queued) one first.
-                self.wait_processor(verbose);
-            }
+            self.wait_for_backlog(verbose);
             let Some(f) = self.current.as_ref() else {
                 return false;
             };
@@ -556,7 +553,7 @@ impl LogDir {
         if self.processor.is_some() {
             return;
         }
-        if let Some(input) = self.queued.take() {
+        if let Some(input) = self.queued.pop_front() {
             if let Err((what, e)) = self.spawn_processor(input, verbose) {
                 let shown = format!("{}/{}", self.name, name_str(&input));
                 msg::line(
@@ -565,7 +562,7 @@ impl LogDir {
                     &[what, ": ", &shown, ": ", msg::io_errstr(&e)],
                 );
                 self.paused_until = Some(Instant::now() + PAUSE);
-                self.queued = Some(input);
+                self.queued.push_front(input);
             }
         }
     }
@@ -633,7 +630,7 @@ impl LogDir {
     }
 
     pub fn busy(&self) -> bool {
-        self.processor.is_some() || self.queued.is_some()
+        self.processor.is_some() || !self.queued.is_empty()
     }
 
     /// The processor ended: on success `.t` becomes `.s`, `newstate`
@@ -645,7 +642,7 @@ impl LogDir {
         let input = proc_.input;
         if status.exit_code() != Some(0) {
             warn(&["processor failed, restart: ", &self.name]);
-            self.queued = Some(input);
+            self.queued.push_front(input);
             self.start_queued(verbose);
             return;
         }
@@ -666,7 +663,7 @@ impl LogDir {
                 ": ",
                 msg::io_errstr(&e),
             ]);
-            self.queued = Some(input);
+            self.queued.push_front(input);
             self.paused_until = Some(Instant::now() + PAUSE);
             return;
         }
@@ -684,18 +681,49 @@ impl LogDir {
         }
         let shown = format!("{}/{}", self.name, name_str(&with_suffix(&input, b's')));
         info(verbose, &["processed: ", &shown]);
+        if !self.queued.is_empty() {
+            // A rotation went by while this file was processed: prune as
+            // runit's would have then, with this `.s` already there.
+            self.remove_oldest(verbose);
+        }
     }
 
     /// Blocks until this log has no processor left to run.
     pub fn wait_processor(&mut self, verbose: bool) {
-        loop {
+        self.wait_while(verbose, |l| l.busy());
+    }
+
+    /// How many rotated files may wait for the processor (the one it is
+    /// on included) before a rotation waits for it: as many as the log
+    /// keeps (`n`; any number with `n0`). runit's waits at the first, so
+    /// a slow processor holds up the program feeding the log; ours holds
+    /// it up only once the processor is that far behind.
+    fn backlog_max(&self) -> usize {
+        match self.cfg.num {
+            0 => usize::MAX,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// Before a rotation: waits while the processor is `n` rotated files
+    /// behind.
+    fn wait_for_backlog(&mut self, verbose: bool) {
+        let max = self.backlog_max();
+        self.wait_while(verbose, |l| {
+            usize::from(l.processor.is_some()) + l.queued.len() >= max
+        });
+    }
+
+    /// Runs and waits for processors while `cond` holds.
+    fn wait_while(&mut self, verbose: bool, cond: impl Fn(&LogDir) -> bool) {
+        while cond(self) {
             self.start_queued(verbose);
             let Some(pid) = self.processor.as_ref().map(|p| p.pid) else {
-                if self.queued.is_some() {
-                    std::thread::sleep(PAUSE);
-                    continue;
+                if self.queued.is_empty() {
+                    return;
                 }
-                return;
+                std::thread::sleep(PAUSE);
+                continue;
             };
             match sys::wait_pid(pid) {
                 Ok(st) => self.processor_done(st, verbose),

@@ -355,3 +355,44 @@ fn processor_files_made_anew_not_through_links() {
     assert!(read(&s[0]).starts_with("line one\n"));
     assert!(rotated(&d, ".u").is_empty() && rotated(&d, ".t").is_empty());
 }
+
+/// A processor that hangs: rotations go on until `n` rotated files wait
+/// for it (runit's svlogd waits at the first), then svlogd waits. Once it
+/// goes on, every file is processed and retention keeps what runit's
+/// keeps.
+#[test]
+fn slow_processor_lags_by_up_to_n_files() {
+    let t = tmp("svlogd-proc-backlog");
+    let d = logdir(
+        &t.join("log"),
+        Some("s100\nn3\n!while [ ! -e ../go ]; do sleep 0.05; done; exec cat\n"),
+    );
+    let mut g = start(&ours(), &[d.to_str().unwrap()], None);
+    let lines: String = (1..=100).map(|i| format!("{i:09}\n")).collect();
+    send(&mut g, lines.as_bytes());
+    let held = || {
+        rotated(&d, ".u")
+            .iter()
+            .map(|p| read(p))
+            .collect::<String>()
+            + &read(&d.join("current"))
+    };
+    // Three files of 10 lines wait (the first being processed) and
+    // `current` is full again: 40 lines, then svlogd waits.
+    assert!(
+        wait_until(WAIT, || held().lines().count() == 40),
+        "{}",
+        held()
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(rotated(&d, ".u").len(), 3);
+    assert_eq!(held().lines().count(), 40);
+    fs::write(t.join("go"), "").unwrap();
+    let (code, err) = finish(g);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(rotated(&d, ".u").is_empty() && rotated(&d, ".t").is_empty());
+    // As runit's: `n` processed files and the one processed last.
+    assert_eq!(rotated(&d, ".s").len(), 4);
+    let kept: String = (51..=100).map(|i| format!("{i:09}\n")).collect();
+    assert_eq!(all_text(&d), kept);
+}
