@@ -563,8 +563,9 @@ impl ProcRun {
 /// RLIMIT_NOFILE from 5 to 12 with a processor: runit's svlogd opens
 /// the processor's four files in the child, which needs one descriptor
 /// more than it holds; ours' child also closes what exec would close
-/// before it opens them. 100 lines of 50 bytes, rotated every 1,000
-/// bytes, each rotated file through `!cat`.
+/// before it opens them, if its table is full. 100 lines of 50 bytes,
+/// `s2000` (a rotation after each line past 1,000 bytes), each rotated
+/// file through `!cat`.
 #[test]
 fn descriptor_limit_with_processor() {
     const LINES: usize = 100;
@@ -584,7 +585,7 @@ fn descriptor_limit_with_processor() {
                         let dir = format!("log{limit}");
                         let log = t.join(&dir);
                         fs::create_dir_all(&log).unwrap();
-                        fs::write(log.join("config"), "s1000\nn0\n!cat\n").unwrap();
+                        fs::write(log.join("config"), "s2000\nn0\n!cat\n").unwrap();
                         let (code, err) =
                             at_limit(imp, t.path(), limit, std::slice::from_ref(&dir), input);
                         let unprocessed = fs::read_dir(&log)
@@ -633,7 +634,7 @@ fn descriptor_limit_with_processor() {
         "svlogd-emfile-processor",
         Row {
             program: "svlogd",
-            fault: "RLIMIT_NOFILE 5 to 12 (stdin, stdout, stderr inherited), processor `!cat`, rotation every 1,000 bytes, 100 lines",
+            fault: "RLIMIT_NOFILE 5 to 12 (stdin, stdout, stderr inherited), `s2000`, `n0`, `!cat`, 100 lines of 50 bytes",
             runit: &table(&theirs),
             ours: &table(&ours),
             figure: &format!(
@@ -661,7 +662,7 @@ fn descriptor_limit_with_processor() {
 }
 
 /// Twelve log directories on one svlogd, more than the descriptor limit
-/// holds (limits 14 to 18), rotation every 1,000 bytes with `!cat`.
+/// holds (limits 14 to 18), a few rotations each, through `!cat`.
 #[test]
 fn descriptor_limit_many_directories() {
     const LINES: usize = 100;
@@ -683,7 +684,7 @@ fn descriptor_limit_many_directories() {
                             (1..=DIRS).map(|i| format!("l{limit}-{i}")).collect();
                         for d in &dirs {
                             fs::create_dir_all(t.join(d)).unwrap();
-                            fs::write(t.join(d).join("config"), "s1000\nn0\n!cat\n").unwrap();
+                            fs::write(t.join(d).join("config"), "s3000\nn0\n!cat\n").unwrap();
                         }
                         let (code, err) = at_limit(imp, t.path(), limit, &dirs, input);
                         let tallies: Vec<Tally> = dirs
@@ -736,7 +737,7 @@ fn descriptor_limit_many_directories() {
         "svlogd-emfile-dirs",
         Row {
             program: "svlogd",
-            fault: "12 log directories, RLIMIT_NOFILE 14 to 18, `!cat`, rotation every 1,000 bytes, 100 lines",
+            fault: "12 log directories, RLIMIT_NOFILE 14 to 18, `s3000`, `n0`, `!cat`, 100 lines of 50 bytes",
             runit: &table(&theirs),
             ours: &table(&ours),
             figure: &format!(
