@@ -65,7 +65,7 @@ cleanup() {
 }
 trap cleanup EXIT
 declare -A O D # per row: the values of the rounds, ours and Debian's
-declare -A where # runsvdir-IMPL, runit-IMPL: where the PSS lies
+declare -A where=() # runsvdir-IMPL, runit-IMPL: where the PSS lies
 
 # impl_bin IMPL PROG: the program of that implementation.
 impl_bin() {
