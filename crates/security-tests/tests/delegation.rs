@@ -112,18 +112,17 @@ fn debians_supervise_links_into_run() {
             assert!(m.is_dir(), "{}: {d}", s.name);
             assert_eq!((m.uid(), m.mode() & 0o777), (0, 0o700), "{}: {d}", s.name);
         }
-        assert!(testkit::wait_until(
-            std::time::Duration::from_secs(10),
-            || {
-                !security_tests::read(&base.join("cron.log/pid"))
-                    .trim()
-                    .is_empty()
-            }
-        ));
-        let o = testkit::run(Command::new(s.bin("sv")).args(["status", svc.to_str().unwrap()]));
-        let line = testkit::mask_pids_and_times(
-            &testkit::stdout(&o).replace(svc.to_str().unwrap(), "SVC"),
-        );
+        // runsv records the pid before the status: ask sv until both
+        // records say run (or 10 s pass), then compare what it printed.
+        let status = || {
+            let o = testkit::run(Command::new(s.bin("sv")).args(["status", svc.to_str().unwrap()]));
+            testkit::mask_pids_and_times(&testkit::stdout(&o).replace(svc.to_str().unwrap(), "SVC"))
+        };
+        let mut line = String::new();
+        testkit::wait_until(std::time::Duration::from_secs(10), || {
+            line = status();
+            line.starts_with("run: SVC:") && line.contains("; run: log:")
+        });
         assert_eq!(
             line, "run: SVC: (pid P) Ns; run: log: (pid P) Ns\n",
             "{}",
