@@ -7,24 +7,25 @@
 //! counted, and the count said where they went missing: nothing is dropped
 //! silently.
 
-use runit::sys;
-use std::collections::VecDeque;
-use std::io;
-use std::os::fd::RawFd;
-use std::time::{Duration, Instant};
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use runit_core::sys::init as sys;
+use runit_core::Errno;
+
+type RawFd = i32;
 
 /// What PID 1 keeps while the console does not drain: some 170 of its
 /// lines, where a boot says a dozen.
 pub const CAPACITY: usize = 8192;
 
 /// How long PID 1 waits for its lines to be written before it starts a
-/// stage (whose own output would otherwise come first).
-pub const STAGE_LIMIT: Duration = Duration::from_secs(1);
+/// stage (whose own output would otherwise come first), in milliseconds.
+pub const STAGE_LIMIT: u64 = 1_000;
 
 /// How long PID 1 waits for its lines to reach the console before it
 /// powers off, reboots or exits (a serial console at 115200 baud writes
-/// [`CAPACITY`] bytes in under a second).
-pub const DRAIN_LIMIT: Duration = Duration::from_secs(3);
+/// [`CAPACITY`] bytes in under a second), in milliseconds.
+pub const DRAIN_LIMIT: u64 = 3_000;
 
 pub struct Console {
     fd: RawFd,
@@ -100,10 +101,14 @@ impl Console {
             let wrote = if upto > 0 {
                 self.write(&self.kept[..upto])
             } else if let Some(&(_, count)) = self.gaps.front() {
-                let notice = format!(
-                    "{}: warning: console not draining, {count} lines dropped.\n",
-                    self.prefix
-                );
+                let mut digits = [0; runit_core::decimal::MAX_LEN];
+                let notice = [
+                    self.prefix,
+                    ": warning: console not draining, ",
+                    runit_core::decimal::unsigned(count, &mut digits),
+                    " lines dropped.\n",
+                ]
+                .concat();
                 let wrote = self.write(notice.as_bytes());
                 if let Some(n) = wrote.filter(|&n| n > 0) {
                     // the count's line is out or started: what is left of
@@ -138,32 +143,32 @@ impl Console {
         }
     }
 
-    /// Waits up to `limit` for the kept lines to be written (before a
+    /// Waits up to `limit_ms` for the kept lines to be written (before a
     /// stage starts, so that they come before what it writes).
-    pub fn wait_written(&mut self, limit: Duration) {
-        let end = Instant::now() + limit;
+    pub fn wait_written(&mut self, limit_ms: u64) {
+        let end = sys::monotonic_ms().saturating_add(limit_ms);
         loop {
             self.flush();
-            let left = end.saturating_duration_since(Instant::now());
-            if !self.waiting() || left.is_zero() {
+            let left = end.saturating_sub(sys::monotonic_ms());
+            if !self.waiting() || left == 0 {
                 return;
             }
-            let ms = i32::try_from(left.as_millis().max(1)).unwrap_or(i32::MAX);
+            let ms = i32::try_from(left).unwrap_or(i32::MAX);
             let mut fds = [sys::pollfd(self.fd, sys::POLLOUT)];
             if sys::poll(&mut fds, ms).is_err() {
-                std::thread::sleep(Duration::from_millis(10));
+                sys::sleep_ms(10);
             }
         }
     }
 
-    /// Waits up to `limit` for the kept lines to be written and, on a
+    /// Waits up to `limit_ms` for the kept lines to be written and, on a
     /// terminal, for its output queue to empty (a machine powered off with
     /// bytes still queued in the serial driver loses them).
-    pub fn drain(&mut self, limit: Duration) {
-        let end = Instant::now() + limit;
-        self.wait_written(limit);
-        while sys::output_queued(self.fd).is_some_and(|n| n > 0) && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(10));
+    pub fn drain(&mut self, limit_ms: u64) {
+        let end = sys::monotonic_ms().saturating_add(limit_ms);
+        self.wait_written(limit_ms);
+        while sys::output_queued(self.fd).is_some_and(|n| n > 0) && sys::monotonic_ms() < end {
+            sys::sleep_ms(10);
         }
     }
 
@@ -183,14 +188,14 @@ impl Console {
     /// One non-blocking write: how much the console took (0 when it is
     /// full), or `None` when it cannot be written even after reopening.
     fn write(&self, bytes: &[u8]) -> Option<usize> {
-        match sys::write_fd(self.fd, bytes) {
+        match sys::write(self.fd, bytes) {
             Ok(n) => Some(n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Some(0),
+            Err(Errno(libc::EAGAIN)) => Some(0),
             Err(_) => {
                 (self.reopen)(self.fd);
-                match sys::write_fd(self.fd, bytes) {
+                match sys::write(self.fd, bytes) {
                     Ok(n) => Some(n),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Some(0),
+                    Err(Errno(libc::EAGAIN)) => Some(0),
                     Err(_) => None,
                 }
             }
@@ -205,8 +210,10 @@ fn count_lines(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runit::sys;
     use std::os::fd::{AsRawFd, OwnedFd};
     use std::sync::atomic::{AtomicI32, Ordering};
+    use std::time::{Duration, Instant};
 
     const P: &str = "- runit";
 
@@ -380,7 +387,7 @@ mod tests {
         let mut con = Console::new(w.as_raw_fd(), CAPACITY, P, no_reopen);
         con.line(line(0).as_bytes());
         let t = Instant::now();
-        con.drain(Duration::from_millis(300));
+        con.drain(300);
         assert!(t.elapsed() >= Duration::from_millis(300));
         assert!(con.waiting(), "nobody read: the line is still kept");
     }

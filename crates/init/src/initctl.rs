@@ -2,14 +2,10 @@
 //! `init 6` (reboot) arm the stopit/reboot files and send PID 1 a SIGCONT.
 
 use crate::paths;
-use runit::sys;
-use std::ffi::OsString;
-use std::fs::{self, OpenOptions};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
+use core::ffi::CStr;
+use runit_core::sys::{self, init as sys1};
 
-const FATAL: &str = "init";
+const FATAL: &[u8] = b"init";
 
 /// What runit-init was asked to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,63 +17,64 @@ pub enum Request {
 
 /// Only the first character of the first argument counts, as with
 /// runit's init (`init 0x` halts, `init 60` reboots).
-pub fn parse(args: &[OsString]) -> Request {
-    match args.get(1).and_then(|a| a.as_bytes().first()) {
+pub fn parse(args: &[&[u8]]) -> Request {
+    match args.get(1).and_then(|a| a.first()) {
         Some(b'0') => Request::Halt,
         Some(b'6') => Request::Reboot,
         _ => Request::Usage,
     }
 }
 
+/// Writes `init: fatal: what PATH: why` and exits 111.
+fn fatal(what: &[u8], path: &CStr, why: runit_core::Errno) -> ! {
+    sys::die(
+        FATAL,
+        &[what, path.to_bytes(), b": ", why.text().as_bytes()].concat(),
+    )
+}
+
 /// Creates `path` (truncating it) and gives it exactly the execute-by-owner
 /// bit; on failure prints runit-init's fatal line and exits 111.
-fn arm(path: &str) {
-    let created = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path);
-    if let Err(e) = created {
-        let why = runit::msg::io_errstr(&e);
-        runit::msg::fatal(FATAL, 111, &["unable to create ", path, ": ", why]);
+fn arm(path: &CStr) {
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NONBLOCK | libc::O_CLOEXEC;
+    if let Err(e) = sys::open(path, flags, 0o644) {
+        fatal(b"unable to create ", path, e);
     }
-    if let Err(e) = fs::set_permissions(path, fs::Permissions::from_mode(0o100)) {
-        let why = runit::msg::io_errstr(&e);
-        runit::msg::fatal(FATAL, 111, &["unable to chmod ", path, ": ", why]);
+    if let Err(e) = sys1::chmod(path, 0o100) {
+        fatal(b"unable to chmod ", path, e);
     }
 }
 
 /// Takes every permission off a reboot file, if there is one.
-fn disarm(path: &str) {
-    let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o000));
+fn disarm(path: &CStr) {
+    let _ = sys1::chmod(path, 0o000);
 }
 
 /// As PID 1: exec runit; should that fail, run runit in this process
 /// rather than end PID 1 (which would panic the kernel).
 fn become_runit() -> ! {
-    let err = std::process::Command::new(paths::RUNIT)
-        .arg0("runit")
-        .exec();
-    let why = runit::msg::io_errstr(&err);
+    let err = sys1::exec(paths::RUNIT, &[c"runit"]);
     crate::runit::console_to(&[1, 2]);
-    runit::msg::warn(FATAL, &["unable to start runit: ", why]);
-    crate::runit::main()
+    let line = [
+        FATAL,
+        b": warning: unable to start runit: ",
+        err.text().as_bytes(),
+        b"\n",
+    ]
+    .concat();
+    sys::write_all(2, &line);
+    crate::runit::run()
 }
 
 /// runit-init's main program; returns the exit code.
-pub fn main(args: &[OsString]) -> i32 {
-    if sys::getpid() == 1 {
+pub fn main(args: &[&[u8]]) -> i32 {
+    if sys::sandbox::getpid() == 1 {
         become_runit();
     }
     match parse(args) {
         Request::Usage => {
-            let prog = args
-                .first()
-                .map(|a| a.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "init".to_string());
-            runit::msg::line("usage", &prog, &[" 0|6\n"]);
+            let prog = args.first().copied().unwrap_or(b"init");
+            sys::write_all(2, &[b"usage: ", prog, b" 0|6\n\n"].concat());
             return 0;
         }
         Request::Halt => {
@@ -94,7 +91,7 @@ pub fn main(args: &[OsString]) -> i32 {
             arm(paths::RUN_REBOOT);
         }
     }
-    let _ = sys::kill(1, libc::SIGCONT);
+    let _ = sys::sandbox::kill(1, libc::SIGCONT);
     0
 }
 
@@ -102,8 +99,8 @@ pub fn main(args: &[OsString]) -> i32 {
 mod tests {
     use super::*;
 
-    fn args(a: &[&str]) -> Vec<OsString> {
-        a.iter().map(OsString::from).collect()
+    fn args<'a>(a: &[&'a str]) -> Vec<&'a [u8]> {
+        a.iter().map(|s| s.as_bytes()).collect()
     }
 
     #[test]

@@ -7,7 +7,14 @@
 //! - [`console`]: PID 1's lines, kept while the console does not drain,
 //! - [`initctl`]: runit-init (`init 0|6`, or exec runit as PID 1),
 //! - [`paths`]: the fixed files both agree on.
+//!
+//! Built on `runit-core` alone, without std: PID 1 stays for the machine's
+//! life, and std's runtime and the C library pages it touches would be
+//! most of its memory (bench/README.md).
+#![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
+
+extern crate alloc;
 
 pub mod console;
 pub mod initctl;

@@ -3,7 +3,10 @@
 //! It never touches the system, so every path is unit-tested without
 //! forking; `crate::runit` carries the actions out.
 
-use crate::paths::{CTRLALTDEL, STAGE1, STAGE2, STAGE3};
+use crate::paths::{self, CTRLALTDEL, STAGE1, STAGE2, STAGE3};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ffi::CStr;
 
 /// How long stage 2 gets to exit after SIGTERM, and the pause before a
 /// crashed stage 2 (or a failed fork) is tried again.
@@ -19,7 +22,7 @@ pub enum Child {
 }
 
 impl Child {
-    pub fn path(self) -> &'static str {
+    pub fn path(self) -> &'static CStr {
         match self {
             Child::Stage1 => STAGE1,
             Child::Stage2 => STAGE2,
@@ -158,12 +161,15 @@ pub struct Machine {
 }
 
 /// The line printed at boot.
-pub fn booting_line() -> String {
-    format!("$Id: runit-rs {} $: booting.", env!("CARGO_PKG_VERSION"))
+pub const BOOTING: &str = concat!("$Id: runit-rs ", env!("CARGO_PKG_VERSION"), " $: booting.");
+
+fn say(kind: Kind, parts: &[&str]) -> Action {
+    Action::Say(kind, parts.concat())
 }
 
-fn say(kind: Kind, text: impl Into<String>) -> Action {
-    Action::Say(kind, text.into())
+/// A stage's path as text for a message.
+fn name(child: Child) -> &'static str {
+    paths::text(child.path())
 }
 
 impl Machine {
@@ -198,7 +204,7 @@ impl Machine {
         match event {
             Event::Boot => {
                 if self.phase == Phase::Boot {
-                    out.push(say(Kind::Info, booting_line()));
+                    out.push(say(Kind::Info, &[BOOTING]));
                     self.start(Child::Stage1, &mut out);
                 }
             }
@@ -210,11 +216,12 @@ impl Machine {
             Event::ForkFailed { child, errno } => {
                 out.push(say(
                     Kind::Warning,
-                    format!(
-                        "unable to fork for \"{}\" pausing: {}",
-                        child.path(),
-                        runit::msg::errstr(errno)
-                    ),
+                    &[
+                        "unable to fork for \"",
+                        name(child),
+                        "\" pausing: ",
+                        runit_core::errstr(errno),
+                    ],
                 ));
                 if child != Child::CtrlAltDel {
                     self.deadline = Some(now.saturating_add(GRACE_MS));
@@ -229,8 +236,8 @@ impl Machine {
             }
             Event::CtrlAltDel { script } => {
                 if self.in_stage2(&mut out) && script && self.ctrlaltdel.is_none() {
-                    out.push(say(Kind::Info, "ctrl-alt-del request..."));
-                    out.push(say(Kind::Info, format!("enter stage: {CTRLALTDEL}")));
+                    out.push(say(Kind::Info, &["ctrl-alt-del request..."]));
+                    out.push(say(Kind::Info, &["enter stage: ", paths::text(CTRLALTDEL)]));
                     out.push(Action::Spawn(Child::CtrlAltDel));
                 }
             }
@@ -256,7 +263,7 @@ impl Machine {
             Phase::Two { .. } => true,
             Phase::StoppingTwo { .. } => false,
             _ => {
-                out.push(say(Kind::Warning, "signals only work in stage 2."));
+                out.push(say(Kind::Warning, &["signals only work in stage 2."]));
                 false
             }
         }
@@ -269,7 +276,7 @@ impl Machine {
             Child::Stage3 => Phase::Three { pid: None },
             Child::CtrlAltDel => self.phase,
         };
-        out.push(say(Kind::Info, format!("enter stage: {}", child.path())));
+        out.push(say(Kind::Info, &["enter stage: ", name(child)]));
         out.push(Action::Spawn(child));
     }
 
@@ -277,11 +284,12 @@ impl Machine {
         if let Some(e) = exec_errno {
             out.push(say(
                 Kind::Fatal,
-                format!(
-                    "unable to start child: {}: {}",
-                    child.path(),
-                    runit::msg::errstr(e)
-                ),
+                &[
+                    "unable to start child: ",
+                    name(child),
+                    ": ",
+                    runit_core::errstr(e),
+                ],
             ));
             self.exec_failed = Some(pid);
         }
@@ -304,7 +312,7 @@ impl Machine {
         if self.ctrlaltdel == Some(pid) {
             self.ctrlaltdel = None;
             out.push(Action::ReopenConsole);
-            out.push(say(Kind::Info, format!("leave stage: {CTRLALTDEL}")));
+            out.push(say(Kind::Info, &["leave stage: ", paths::text(CTRLALTDEL)]));
             out.push(Action::RaiseCont);
             return;
         }
@@ -312,9 +320,9 @@ impl Machine {
             Phase::One { pid: Some(p) } if p == pid => {
                 out.push(Action::ReopenConsole);
                 let skip = report(Child::Stage1, status, out) || status == Status::Exited(100);
-                out.push(say(Kind::Info, format!("leave stage: {STAGE1}")));
+                out.push(say(Kind::Info, &["leave stage: ", paths::text(STAGE1)]));
                 if skip || self.terminate_pending {
-                    out.push(say(Kind::Warning, "skipping stage 2..."));
+                    out.push(say(Kind::Warning, &["skipping stage 2..."]));
                     self.status = Some(status);
                     self.reason = if skip {
                         Reason::Ended
@@ -334,7 +342,7 @@ impl Machine {
                 // does too); a container's ends with it, as with any other
                 // end of stage 2, so that the runtime sees 128 + signal.
                 if (crashed && !self.container) || status == Status::Exited(111) {
-                    out.push(say(Kind::Warning, "killing all processes in stage 2..."));
+                    out.push(say(Kind::Warning, &["killing all processes in stage 2..."]));
                     out.push(Action::Kill {
                         pid: -pid,
                         sig: libc::SIGKILL,
@@ -343,7 +351,7 @@ impl Machine {
                     self.restarting = true;
                     self.deadline = Some(now.saturating_add(GRACE_MS));
                 } else {
-                    out.push(say(Kind::Info, format!("leave stage: {STAGE2}")));
+                    out.push(say(Kind::Info, &["leave stage: ", paths::text(STAGE2)]));
                     self.reason = Reason::Ended;
                     leftovers_of_stage2(pid, out);
                     self.start(Child::Stage3, out);
@@ -353,16 +361,19 @@ impl Machine {
                 out.push(Action::ReopenConsole);
                 self.status = Some(status);
                 self.deadline = None;
-                out.push(say(Kind::Info, format!("leave stage: {STAGE2}")));
+                out.push(say(Kind::Info, &["leave stage: ", paths::text(STAGE2)]));
                 leftovers_of_stage2(pid, out);
                 self.start(Child::Stage3, out);
             }
             Phase::Three { pid: Some(p) } if p == pid => {
                 out.push(Action::ReopenConsole);
                 report(Child::Stage3, status, out);
-                out.push(say(Kind::Info, format!("leave stage: {STAGE3}")));
+                out.push(say(Kind::Info, &["leave stage: ", paths::text(STAGE3)]));
                 out.push(Action::ReopenConsole);
-                out.push(say(Kind::Info, "sending KILL signal to all processes..."));
+                out.push(say(
+                    Kind::Info,
+                    &["sending KILL signal to all processes..."],
+                ));
                 out.push(Action::KillAll);
                 let power = !self.container || self.reason == Reason::Request;
                 let code = self.status.map_or(0, Status::code);
@@ -389,7 +400,7 @@ impl Machine {
             // Stage 2 is between runs (restart pause): straight on.
             _ => {
                 self.deadline = None;
-                out.push(say(Kind::Info, format!("leave stage: {STAGE2}")));
+                out.push(say(Kind::Info, &["leave stage: ", paths::text(STAGE2)]));
                 self.start(Child::Stage3, out);
             }
         }
@@ -404,7 +415,7 @@ impl Machine {
             Phase::One { pid: None } => self.start(Child::Stage1, out),
             Phase::Two { pid: None } => {
                 if self.restarting {
-                    out.push(say(Kind::Warning, "restarting."));
+                    out.push(say(Kind::Warning, &["restarting."]));
                     self.restarting = false;
                 }
                 self.start(Child::Stage2, out);
@@ -413,7 +424,7 @@ impl Machine {
             Phase::StoppingTwo { pid } => {
                 out.push(say(
                     Kind::Warning,
-                    "stage 2 not terminated, sending sigkill...",
+                    &["stage 2 not terminated, sending sigkill..."],
                 ));
                 out.push(Action::Kill {
                     pid,
@@ -441,18 +452,12 @@ fn leftovers_of_stage2(pid: i32, out: &mut Vec<Action>) {
 fn report(child: Child, status: Status, out: &mut Vec<Action>) -> bool {
     match status {
         Status::Signaled(_) => {
-            out.push(say(
-                Kind::Warning,
-                format!("child crashed: {}", child.path()),
-            ));
+            out.push(say(Kind::Warning, &["child crashed: ", name(child)]));
             true
         }
         Status::Exited(0) => false,
         Status::Exited(_) => {
-            out.push(say(
-                Kind::Warning,
-                format!("child failed: {}", child.path()),
-            ));
+            out.push(say(Kind::Warning, &["child failed: ", name(child)]));
             false
         }
     }
@@ -511,10 +516,7 @@ mod tests {
     fn stages_run_in_order() {
         let mut m = Machine::new(false);
         let a = m.handle(Event::Boot, 0);
-        assert_eq!(
-            lines(&a),
-            [booting_line(), "enter stage: /etc/runit/1".to_string()]
-        );
+        assert_eq!(lines(&a), [BOOTING, "enter stage: /etc/runit/1"]);
         m.handle(spawned(Child::Stage1, 10), 0);
         let a = m.handle(exit(10, 0), 0);
         assert_eq!(

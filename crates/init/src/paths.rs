@@ -7,35 +7,39 @@
 //! pairs are honoured: either stopit file arms SIGCONT, either reboot file
 //! turns the final halt into a reboot.
 
-use std::fs;
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use core::ffi::CStr;
+use runit_core::sys::init as sys;
 
-pub const STAGE1: &str = "/etc/runit/1";
-pub const STAGE2: &str = "/etc/runit/2";
-pub const STAGE3: &str = "/etc/runit/3";
-pub const CTRLALTDEL: &str = "/etc/runit/ctrlaltdel";
-pub const NOSYNC: &str = "/etc/runit/nosync";
-pub const CONSOLE: &str = "/dev/console";
+pub const STAGE1: &CStr = c"/etc/runit/1";
+pub const STAGE2: &CStr = c"/etc/runit/2";
+pub const STAGE3: &CStr = c"/etc/runit/3";
+pub const CTRLALTDEL: &CStr = c"/etc/runit/ctrlaltdel";
+pub const NOSYNC: &CStr = c"/etc/runit/nosync";
+pub const CONSOLE: &CStr = c"/dev/console";
 /// Where runit-init finds runit when it runs as PID 1.
-pub const RUNIT: &str = "/sbin/runit";
+pub const RUNIT: &CStr = c"/sbin/runit";
 
 /// Debian's stopit file (the one runit-init writes).
-pub const RUN_STOPIT: &str = "/run/runit.stopit";
+pub const RUN_STOPIT: &CStr = c"/run/runit.stopit";
 /// Debian's reboot file (the one runit-init writes).
-pub const RUN_REBOOT: &str = "/run/runit.reboot";
+pub const RUN_REBOOT: &CStr = c"/run/runit.reboot";
 /// Upstream runit's stopit file.
-pub const ETC_STOPIT: &str = "/etc/runit/stopit";
+pub const ETC_STOPIT: &CStr = c"/etc/runit/stopit";
 /// Upstream runit's reboot file.
-pub const ETC_REBOOT: &str = "/etc/runit/reboot";
+pub const ETC_REBOOT: &CStr = c"/etc/runit/reboot";
 
-pub const STOPIT_FILES: [&str; 2] = [RUN_STOPIT, ETC_STOPIT];
-pub const REBOOT_FILES: [&str; 2] = [RUN_REBOOT, ETC_REBOOT];
+pub const STOPIT_FILES: [&CStr; 2] = [RUN_STOPIT, ETC_STOPIT];
+pub const REBOOT_FILES: [&CStr; 2] = [RUN_REBOOT, ETC_REBOOT];
+
+/// A path as text for a message.
+pub fn text(path: &CStr) -> &str {
+    path.to_str().unwrap_or("?")
+}
 
 /// Whether `path` exists and has the execute-by-owner bit (the file's
 /// content does not matter, and neither does a `noexec` mount).
-pub fn owner_exec(path: &str) -> bool {
-    fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o100 != 0)
+pub fn owner_exec(path: &CStr) -> bool {
+    sys::mode(path).is_ok_and(|m| m & 0o100 != 0)
 }
 
 /// Whether either stopit file is armed.
@@ -53,19 +57,21 @@ pub fn reboot_armed() -> bool {
 pub fn disarm_stopit() {
     for p in STOPIT_FILES {
         if owner_exec(p) {
-            let _ = fs::set_permissions(p, fs::Permissions::from_mode(0o000));
+            let _ = sys::chmod(p, 0o000);
         }
     }
 }
 
 /// Whether a file exists at all (`/etc/runit/nosync`).
-pub fn exists(path: &str) -> bool {
-    Path::new(path).symlink_metadata().is_ok()
+pub fn exists(path: &CStr) -> bool {
+    sys::exists(path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn exec_bit_is_what_counts() {
@@ -73,12 +79,13 @@ mod tests {
         let _ = fs::create_dir_all(&d);
         let f = d.join("stopit");
         fs::write(&f, b"").unwrap();
-        let s = f.to_str().unwrap();
+        let s = std::ffi::CString::new(f.to_str().unwrap()).unwrap();
         fs::set_permissions(&f, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(!owner_exec(s));
+        assert!(!owner_exec(&s));
         fs::set_permissions(&f, fs::Permissions::from_mode(0o100)).unwrap();
-        assert!(owner_exec(s));
-        assert!(!owner_exec("/nonexistent/stopit"));
+        assert!(owner_exec(&s));
+        assert!(!owner_exec(c"/nonexistent/stopit"));
+        assert!(exists(&s));
         let _ = fs::remove_dir_all(&d);
     }
 }

@@ -6,10 +6,10 @@
 use crate::console::{self, Console};
 use crate::machine::{Action, Child, Event, Kind, Machine, Status};
 use crate::paths;
-use runit::sys;
-use std::collections::VecDeque;
-use std::os::fd::{IntoRawFd, RawFd};
-use std::time::{Duration, Instant};
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use runit_core::sys::{self, init as sys1};
+use runit_core::Errno;
 
 const PREFIX: &str = "- runit";
 
@@ -23,29 +23,47 @@ fn say(con: &mut Console, kind: Kind, text: &str) {
         Kind::Warning => "warning: ",
         Kind::Fatal => "fatal: ",
     };
-    con.line(format!("{PREFIX}: {label}{text}\n").as_bytes());
+    con.line([PREFIX, ": ", label, text, "\n"].concat().as_bytes());
 }
 
 /// Points `fds` at /dev/console (write-only, non-blocking, so a stuck
 /// console never blocks PID 1: [`Console`] keeps what it does not take).
 /// Keeps the old descriptors when the console cannot be opened (a
 /// container without one).
-pub(crate) fn console_to(fds: &[RawFd]) {
-    let Ok(f) = sys::open_with(paths::CONSOLE.as_ref(), false, true, libc::O_NONBLOCK) else {
+pub(crate) fn console_to(fds: &[i32]) {
+    let flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC;
+    let Ok(f) = sys::open(paths::CONSOLE, flags, 0) else {
         return;
     };
-    let fd = f.into_raw_fd();
+    let fd = f.into_raw();
     for &target in fds {
         if target != fd {
-            let _ = sys::dup2(fd, target);
+            let _ = sys1::dup2(fd, target);
         }
     }
     if !fds.contains(&fd) {
-        sys::close_fd(fd);
+        let _ = sys::close(fd);
     }
 }
 
-fn status_of(ws: sys::WaitStatus) -> Status {
+/// Descriptors 0-2 that are closed are opened on /dev/null, so that no
+/// descriptor PID 1 opens later (its self-pipe, the console) lands there
+/// and reaches the stages as their standard input or output.
+fn standard_fds() {
+    for fd in 0..3 {
+        if !sys1::fd_open(fd) {
+            if let Ok(f) = sys::open(c"/dev/null", libc::O_RDWR, 0) {
+                let opened = f.into_raw();
+                if opened != fd {
+                    let _ = sys1::dup2(opened, fd);
+                    let _ = sys::close(opened);
+                }
+            }
+        }
+    }
+}
+
+fn status_of(ws: sys1::WaitStatus) -> Status {
     match (ws.exit_code(), ws.term_signal()) {
         (Some(code), _) => Status::Exited(code),
         (None, Some(sig)) => Status::Signaled(sig),
@@ -61,41 +79,33 @@ fn status_of(ws: sys::WaitStatus) -> Status {
 fn spawn(con: &mut Console, child: Child, container: bool) -> Event {
     // what PID 1 said (`enter stage`) before what the stage writes
     con.wait_written(console::STAGE_LIMIT);
-    let mut cmd = sys::Spawn::new(child.path());
     let mut console = None;
     if child == Child::Stage1 {
-        match sys::open_with(paths::CONSOLE.as_ref(), true, true, 0) {
-            Ok(f) => {
-                cmd = cmd.fd(sys::raw(&f), 0);
-                console = Some(f);
-            }
-            Err(e) if container && e.kind() == std::io::ErrorKind::NotFound => {}
+        match sys::open(paths::CONSOLE, libc::O_RDWR | libc::O_CLOEXEC, 0) {
+            Ok(f) => console = Some(f),
+            Err(Errno(libc::ENOENT)) if container => {}
             Err(e) => say(
                 con,
                 Kind::Warning,
-                &format!(
-                    "unable to open {}: {}",
-                    paths::CONSOLE,
-                    runit::msg::io_errstr(&e)
-                ),
+                &[
+                    "unable to open ",
+                    paths::text(paths::CONSOLE),
+                    ": ",
+                    e.text(),
+                ]
+                .concat(),
             ),
         }
-    } else {
-        cmd = cmd.setsid();
     }
-    let event = match cmd.spawn() {
-        Ok(s) => Event::Spawned {
+    let stdin = console.as_ref().map(sys::Fd::raw);
+    match sys1::spawn(child.path(), stdin, child != Child::Stage1) {
+        Ok((pid, exec_error)) => Event::Spawned {
             child,
-            pid: s.pid,
-            exec_errno: s.exec_error.map(|e| e.raw_os_error().unwrap_or(0)),
+            pid,
+            exec_errno: exec_error.map(|e| e.0),
         },
-        Err(e) => Event::ForkFailed {
-            child,
-            errno: e.raw_os_error().unwrap_or(0),
-        },
-    };
-    drop(console);
-    event
+        Err(e) => Event::ForkFailed { child, errno: e.0 },
+    }
 }
 
 /// The final step on a machine (and for halt/reboot requests in a
@@ -104,97 +114,100 @@ fn spawn(con: &mut Console, child: Child, container: bool) -> Event {
 fn power_down(con: &mut Console) {
     let sync = || {
         if !paths::exists(paths::NOSYNC) {
-            sys::sync();
+            sys1::sync();
         }
     };
     if paths::reboot_armed() {
         say(con, Kind::Info, "system reboot.");
         sync();
         con.drain(console::DRAIN_LIMIT);
-        let _ = sys::reboot(sys::RB_AUTOBOOT);
+        let _ = sys1::reboot(sys1::RB_AUTOBOOT);
         return;
     }
     say(con, Kind::Info, "power off...");
     sync();
     con.drain(console::DRAIN_LIMIT);
-    if sys::reboot(sys::RB_POWER_OFF).is_ok() {
+    if sys1::reboot(sys1::RB_POWER_OFF).is_ok() {
         // The call came back although it worked: give the hardware time.
-        std::thread::sleep(Duration::from_secs(2));
+        sys1::sleep_ms(2_000);
     }
     say(con, Kind::Info, "system halt.");
     sync();
     con.drain(console::DRAIN_LIMIT);
-    let _ = sys::reboot(sys::RB_HALT_SYSTEM);
+    let _ = sys1::reboot(sys1::RB_HALT_SYSTEM);
 }
 
 /// The console descriptors PID 1 writes to and polls.
-fn poll_set(pipe: &sys::SelfPipe, con: &Console) -> ([sys::PollFd; 2], usize) {
+fn poll_set(pipe: &sys1::SelfPipe, con: &Console) -> ([sys1::PollFd; 2], usize) {
     let fds = [
-        sys::pollfd(pipe.fd(), sys::POLLIN),
-        sys::pollfd(con.fd(), sys::POLLOUT),
+        sys1::pollfd(pipe.fd(), sys1::POLLIN),
+        sys1::pollfd(con.fd(), sys1::POLLOUT),
     ];
     (fds, if con.waiting() { 2 } else { 1 })
 }
 
 /// After the end, PID 1 of a machine has nothing left but to reap (and
 /// to write what the console has not taken yet).
-fn reap_forever(pipe: &sys::SelfPipe, con: &mut Console) -> ! {
+fn reap_forever(pipe: &sys1::SelfPipe, con: &mut Console) -> ! {
     loop {
         let (mut fds, n) = poll_set(pipe, con);
-        if sys::poll(&mut fds[..n], -1).is_err() {
-            std::thread::sleep(Duration::from_millis(100));
+        if sys1::poll(&mut fds[..n], -1).is_err() {
+            sys1::sleep_ms(100);
         }
         con.flush();
         pipe.drain();
-        while sys::reap_any().is_some() {}
+        while sys1::reap_any().is_some() {}
     }
 }
 
-fn install_signals(con: &mut Console, container: bool) -> sys::SelfPipe {
+fn install_signals(con: &mut Console, container: bool) -> sys1::SelfPipe {
     // PID 1 has no use for these; children get default actions back.
-    let _ = sys::ignore(libc::SIGHUP);
-    let _ = sys::ignore(libc::SIGPIPE);
-    let mut wanted = SIGNALS.to_vec();
+    let _ = sys1::ignore(libc::SIGHUP);
+    let _ = sys1::ignore(libc::SIGPIPE);
+    let mut wanted = Vec::from(SIGNALS);
     if container {
         wanted.push(libc::SIGTERM);
     } else {
-        let _ = sys::ignore(libc::SIGTERM);
+        let _ = sys1::ignore(libc::SIGTERM);
     }
     loop {
-        match sys::SelfPipe::install(&wanted) {
+        match sys1::SelfPipe::install(&wanted) {
             Ok(p) => return p,
             Err(e) => {
                 say(
                     con,
                     Kind::Warning,
-                    &format!(
-                        "unable to create selfpipe, pausing: {}",
-                        runit::msg::io_errstr(&e)
-                    ),
+                    &["unable to create selfpipe, pausing: ", e.text()].concat(),
                 );
-                std::thread::sleep(Duration::from_secs(5));
+                sys1::sleep_ms(5_000);
             }
         }
     }
 }
 
-/// runit's main program.
-pub fn main() -> ! {
-    if sys::getpid() != 1 {
-        runit::msg::fatal(PREFIX, 111, &["must be run as process no 1."]);
+/// runit's main program (the command line is not used).
+pub fn main(_args: &[&[u8]]) -> i32 {
+    if sys::sandbox::getpid() != 1 {
+        sys::die(PREFIX.as_bytes(), b"must be run as process no 1.");
     }
+    run()
+}
+
+/// PID 1 itself, once it is known to be process no 1.
+pub(crate) fn run() -> ! {
+    standard_fds();
     let _ = sys::procstate::setsid();
     console_to(&[0, 1, 2]);
     // Ctrl-Alt-Del becomes SIGINT to us instead of an immediate reboot.
     // The kernel refuses this only to the init of a nested PID namespace
     // (EINVAL) or to one without CAP_SYS_BOOT (EPERM); the init of a
     // machine always may, so a refusal means we run a container.
-    let container = sys::reboot(sys::RB_DISABLE_CAD).is_err();
+    let container = sys1::reboot(sys1::RB_DISABLE_CAD).is_err();
     let mut con = Console::new(2, console::CAPACITY, PREFIX, |fd| console_to(&[fd]));
     let pipe = install_signals(&mut con, container);
 
-    let clock = Instant::now();
-    let now = || u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let start = sys1::monotonic_ms();
+    let now = || sys1::monotonic_ms().saturating_sub(start);
     let mut machine = Machine::new(container);
     let mut queue = VecDeque::from([Event::Boot]);
     loop {
@@ -205,14 +218,14 @@ pub fn main() -> ! {
                     Action::ReopenConsole => console_to(&[2]),
                     Action::Spawn(child) => queue.push_back(spawn(&mut con, child, container)),
                     Action::Kill { pid, sig } => {
-                        let _ = sys::kill(pid, sig);
+                        let _ = sys::sandbox::kill(pid, sig);
                     }
                     Action::ClearStopit => paths::disarm_stopit(),
                     Action::RaiseCont => queue.push_back(Event::Cont {
                         stopit: paths::stopit_armed(),
                     }),
                     Action::KillAll => {
-                        let _ = sys::kill(-1, libc::SIGKILL);
+                        let _ = sys::sandbox::kill(-1, libc::SIGKILL);
                     }
                     Action::Finish { power, code } => {
                         if power {
@@ -222,7 +235,7 @@ pub fn main() -> ! {
                             // PID 1 of a container may end: that ends the
                             // container, with stage 2's status.
                             con.drain(console::DRAIN_LIMIT);
-                            std::process::exit(code);
+                            sys::exit(code);
                         }
                         reap_forever(&pipe, &mut con);
                     }
@@ -234,14 +247,14 @@ pub fn main() -> ! {
             None => -1,
         };
         let (mut fds, n) = poll_set(&pipe, &con);
-        if sys::poll(&mut fds[..n], timeout).is_err() {
-            std::thread::sleep(Duration::from_millis(100));
+        if sys1::poll(&mut fds[..n], timeout).is_err() {
+            sys1::sleep_ms(100);
         }
         con.flush();
         let sigs = pipe.drain();
         // Reap on every wake-up, not only on SIGCHLD: a zombie must never
         // be left behind because signals were merged.
-        while let Some((pid, ws)) = sys::reap_any() {
+        while let Some((pid, ws)) = sys1::reap_any() {
             queue.push_back(Event::Exited {
                 pid,
                 status: status_of(ws),

@@ -1,8 +1,10 @@
 //! runit-init: `init 0|6`, or runit when started as process no 1. See
 //! docs/runit-init.md.
+// A test build of this file (clippy --all-targets) is an empty std
+// harness: the program is only the C `main` below.
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(test), no_main)]
 #![deny(unsafe_code)]
 
-fn main() {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    std::process::exit(init::initctl::main(&args))
-}
+#[cfg(not(test))]
+runit_core::c_program!(b"init", init::initctl::main, long_lived);

@@ -1,6 +1,9 @@
 //! runit: a UNIX process no 1. See docs/runit.md.
+// A test build of this file (clippy --all-targets) is an empty std
+// harness: the program is only the C `main` below.
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(test), no_main)]
 #![deny(unsafe_code)]
 
-fn main() {
-    init::runit::main()
-}
+#[cfg(not(test))]
+runit_core::c_program!(b"- runit", init::runit::main, long_lived);

@@ -9,6 +9,7 @@
 //! call (credentials, account lookups, nice) keep their wrappers.
 #![allow(unsafe_code)]
 
+pub mod init;
 pub mod procstate;
 pub mod sandbox;
 
@@ -443,6 +444,58 @@ unsafe impl GlobalAlloc for StartupHeap {
     }
 }
 
+/// The global allocator of long-lived programs without std (PID 1): the
+/// C library's malloc(3), which gives freed memory back for reuse, where
+/// [`StartupHeap`] never would.
+pub struct LibcHeap;
+
+// SAFETY: malloc(3) returns memory aligned for any type up to
+// `MAX_ALIGN` (16 bytes on 64-bit glibc); larger alignments go through
+// posix_memalign(3), and realloc keeps what it was given otherwise.
+unsafe impl GlobalAlloc for LibcHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.align() <= MAX_ALIGN && layout.align() <= layout.size() {
+            // SAFETY: see above.
+            unsafe { libc::malloc(layout.size()).cast() }
+        } else {
+            let mut p = core::ptr::null_mut();
+            let align = layout.align().max(core::mem::size_of::<usize>());
+            // SAFETY: p is a writable pointer; align is a power of two and
+            // a multiple of the pointer size.
+            match unsafe { libc::posix_memalign(&mut p, align, layout.size()) } {
+                0 => p.cast(),
+                _ => core::ptr::null_mut(),
+            }
+        }
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, _layout: Layout) {
+        // SAFETY: p came from malloc or posix_memalign above.
+        unsafe { libc::free(p.cast()) }
+    }
+
+    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if layout.align() <= MAX_ALIGN && layout.align() <= new_size {
+            // SAFETY: p came from this allocator with a malloc-compatible
+            // alignment, which realloc keeps.
+            unsafe { libc::realloc(p.cast(), new_size).cast() }
+        } else {
+            // SAFETY: the new layout is valid as the caller guarantees.
+            unsafe {
+                let new = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+                if !new.is_null() {
+                    core::ptr::copy_nonoverlapping(p, new, layout.size().min(new_size));
+                    self.dealloc(p, layout);
+                }
+                new
+            }
+        }
+    }
+}
+
+/// The alignment malloc(3) guarantees (glibc: twice the pointer size).
+const MAX_ALIGN: usize = 2 * core::mem::size_of::<usize>();
+
 /// Donates to `heap` the rest of the page that holds the end of the
 /// program's static data (`_end`, after `.bss`): the kernel maps and
 /// zeroes whole pages, and the program break starts on the next page, so
@@ -469,12 +522,39 @@ pub fn donate_data_slack(heap: &StartupHeap) {
 /// ignore SIGPIPE, and both would leak into a program exec'd in place
 /// (chpst must hand over exactly the descriptors and signal dispositions
 /// it was given).
+///
+/// `c_program!(name, main, long_lived)` is the same with [`LibcHeap`] as
+/// the allocator, for a program that runs for the machine's life.
 #[macro_export]
 macro_rules! c_program {
     ($name:literal, $main:path) => {
         #[global_allocator]
         static C_PROGRAM_ALLOCATOR: $crate::sys::StartupHeap = $crate::sys::StartupHeap::new($name);
 
+        #[allow(unsafe_code)]
+        #[no_mangle]
+        extern "C" fn main(_argc: i32, argv: *const *const core::ffi::c_char) -> i32 {
+            $crate::sys::donate_data_slack(&C_PROGRAM_ALLOCATOR);
+            // SAFETY: argv is what the C runtime passes to main.
+            $main(&unsafe { $crate::sys::args(argv) })
+        }
+
+        $crate::c_program!(@common $name);
+    };
+    ($name:literal, $main:path, long_lived) => {
+        #[global_allocator]
+        static C_PROGRAM_ALLOCATOR: $crate::sys::LibcHeap = $crate::sys::LibcHeap;
+
+        #[allow(unsafe_code)]
+        #[no_mangle]
+        extern "C" fn main(_argc: i32, argv: *const *const core::ffi::c_char) -> i32 {
+            // SAFETY: argv is what the C runtime passes to main.
+            $main(&unsafe { $crate::sys::args(argv) })
+        }
+
+        $crate::c_program!(@common $name);
+    };
+    (@common $name:literal) => {
         #[panic_handler]
         fn c_program_panic(_: &core::panic::PanicInfo) -> ! {
             $crate::sys::die($name, b"internal error")
@@ -492,14 +572,6 @@ macro_rules! c_program {
         #[no_mangle]
         extern "C" fn _Unwind_Resume() -> ! {
             $crate::sys::die($name, b"internal error")
-        }
-
-        #[allow(unsafe_code)]
-        #[no_mangle]
-        extern "C" fn main(_argc: i32, argv: *const *const core::ffi::c_char) -> i32 {
-            $crate::sys::donate_data_slack(&C_PROGRAM_ALLOCATOR);
-            // SAFETY: argv is what the C runtime passes to main.
-            $main(&unsafe { $crate::sys::args(argv) })
         }
 
         // libc's link directive is left to std when std is linked.
