@@ -13,12 +13,3 @@ pub fn terminal_columns(fd: std::os::fd::RawFd) -> Option<usize> {
     let r = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
     (r == 0 && ws.ws_col > 0).then_some(usize::from(ws.ws_col))
 }
-
-/// Bytes written to the terminal on `fd` and not yet sent (TIOCOUTQ), or
-/// `None` when it is not a terminal.
-pub fn output_queued(fd: std::os::fd::RawFd) -> Option<usize> {
-    let mut n: libc::c_int = 0;
-    // SAFETY: TIOCOUTQ writes one int into the valid location given.
-    let r = unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut n) };
-    (r == 0).then(|| usize::try_from(n).unwrap_or(0))
-}
