@@ -444,57 +444,117 @@ unsafe impl GlobalAlloc for StartupHeap {
     }
 }
 
-/// The global allocator of long-lived programs without std (PID 1): the
-/// C library's malloc(3), which gives freed memory back for reuse, where
-/// [`StartupHeap`] never would.
-pub struct LibcHeap;
+/// The global allocator of long-lived programs without std (PID 1): blocks
+/// of a power-of-two size class (16 bytes to 64 KiB) carved from a
+/// [`StartupHeap`]'s regions, and a freed block kept on its class's list
+/// for the next allocation of that class. Memory is never handed back to
+/// the kernel, but reused: what such a program holds is bounded by what
+/// it ever held at once, per class. Unlike malloc(3) it sets up no heap,
+/// writes none of the C library's state and makes the dynamic loader
+/// look up no allocator symbols: PID 1's pages are its cost for the
+/// machine's life. Larger or over-aligned requests (none in practice)
+/// are carved and not reused.
+pub struct PoolHeap {
+    pieces: StartupHeap,
+    /// Per class `i` (blocks of `16 << i` bytes), the first freed block;
+    /// each freed block holds the address of the next (0 ends the list).
+    /// Only touched with `pieces.busy` held.
+    free: [Cell<usize>; CLASSES],
+}
 
-// SAFETY: malloc(3) returns memory aligned for any type up to
-// `MAX_ALIGN` (16 bytes on 64-bit glibc); larger alignments go through
-// posix_memalign(3), and realloc keeps what it was given otherwise.
-unsafe impl GlobalAlloc for LibcHeap {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.align() <= MAX_ALIGN && layout.align() <= layout.size() {
-            // SAFETY: see above.
-            unsafe { libc::malloc(layout.size()).cast() }
-        } else {
-            let mut p = core::ptr::null_mut();
-            let align = layout.align().max(core::mem::size_of::<usize>());
-            // SAFETY: p is a writable pointer; align is a power of two and
-            // a multiple of the pointer size.
-            match unsafe { libc::posix_memalign(&mut p, align, layout.size()) } {
-                0 => p.cast(),
-                _ => core::ptr::null_mut(),
-            }
+// SAFETY: `free` is only touched with the heap's lock held.
+unsafe impl Sync for PoolHeap {}
+
+/// Size classes: 16 bytes (room for the list link) to 64 KiB.
+const CLASSES: usize = 13;
+const MIN_BLOCK: usize = 16;
+
+impl PoolHeap {
+    pub const fn new(program: &'static [u8]) -> PoolHeap {
+        PoolHeap {
+            pieces: StartupHeap::new(program),
+            free: [const { Cell::new(0) }; CLASSES],
         }
     }
 
-    unsafe fn dealloc(&self, p: *mut u8, _layout: Layout) {
-        // SAFETY: p came from malloc or posix_memalign above.
-        unsafe { libc::free(p.cast()) }
+    /// Starts with the rest of the page that holds the program's static
+    /// data, as [`donate_data_slack`] does.
+    pub fn start(&self) {
+        donate_data_slack(&self.pieces);
     }
 
-    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if layout.align() <= MAX_ALIGN && layout.align() <= new_size {
-            // SAFETY: p came from this allocator with a malloc-compatible
-            // alignment, which realloc keeps.
-            unsafe { libc::realloc(p.cast(), new_size).cast() }
-        } else {
-            // SAFETY: the new layout is valid as the caller guarantees.
-            unsafe {
-                let new = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
-                if !new.is_null() {
-                    core::ptr::copy_nonoverlapping(p, new, layout.size().min(new_size));
-                    self.dealloc(p, layout);
-                }
-                new
-            }
+    /// The class of a block for `layout`, `None` when it is not pooled.
+    fn class(layout: Layout) -> Option<usize> {
+        if layout.align() > MIN_BLOCK {
+            return None;
         }
+        let size = layout.size().max(MIN_BLOCK).checked_next_power_of_two()?;
+        let class = (size.trailing_zeros() - MIN_BLOCK.trailing_zeros()) as usize;
+        (class < CLASSES).then_some(class)
     }
 }
 
-/// The alignment malloc(3) guarantees (glibc: twice the pointer size).
-const MAX_ALIGN: usize = 2 * core::mem::size_of::<usize>();
+// SAFETY: every block handed out is a disjoint piece of the pieces heap,
+// at least as large and as aligned as its class (16-byte aligned, 16 <<
+// class bytes); a block is on a free list only after its owner gave it
+// back, and leaves the list before it is handed out again.
+unsafe impl GlobalAlloc for PoolHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let Some(class) = Self::class(layout) else {
+            // SAFETY: as the caller guarantees for layout.
+            return unsafe { self.pieces.alloc(layout) };
+        };
+        let reused = self.pieces.with_region(|_, _| {
+            let head = self.free[class].get();
+            if head != 0 {
+                // SAFETY: head is a freed block of this class, whose first
+                // word holds the next one's address.
+                self.free[class].set(unsafe { *(head as *const usize) });
+            }
+            head
+        });
+        if reused != 0 {
+            return reused as *mut u8;
+        }
+        // SAFETY: a valid layout: a power of two no larger than 64 KiB.
+        unsafe {
+            self.pieces.alloc(Layout::from_size_align_unchecked(
+                MIN_BLOCK << class,
+                MIN_BLOCK,
+            ))
+        }
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        let Some(class) = Self::class(layout) else {
+            // SAFETY: p came from pieces with this layout.
+            return unsafe { self.pieces.dealloc(p, layout) };
+        };
+        self.pieces.with_region(|_, _| {
+            // SAFETY: p is a block of this class (at least 16 bytes,
+            // 16-byte aligned) that its owner gave back.
+            unsafe { *(p as *mut usize) = self.free[class].get() };
+            self.free[class].set(p as usize);
+        });
+    }
+
+    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the new layout is valid as the caller guarantees.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        match Self::class(layout) {
+            Some(c) if Self::class(new_layout) == Some(c) => return p,
+            _ => {}
+        }
+        // SAFETY: p was allocated here with layout; the copy stays within
+        // both blocks.
+        unsafe {
+            let new = self.alloc(new_layout);
+            core::ptr::copy_nonoverlapping(p, new, layout.size().min(new_size));
+            self.dealloc(p, layout);
+            new
+        }
+    }
+}
 
 /// Donates to `heap` the rest of the page that holds the end of the
 /// program's static data (`_end`, after `.bss`): the kernel maps and
@@ -523,7 +583,7 @@ pub fn donate_data_slack(heap: &StartupHeap) {
 /// (chpst must hand over exactly the descriptors and signal dispositions
 /// it was given).
 ///
-/// `c_program!(name, main, long_lived)` is the same with [`LibcHeap`] as
+/// `c_program!(name, main, long_lived)` is the same with [`PoolHeap`] as
 /// the allocator, for a program that runs for the machine's life.
 #[macro_export]
 macro_rules! c_program {
@@ -543,11 +603,12 @@ macro_rules! c_program {
     };
     ($name:literal, $main:path, long_lived) => {
         #[global_allocator]
-        static C_PROGRAM_ALLOCATOR: $crate::sys::LibcHeap = $crate::sys::LibcHeap;
+        static C_PROGRAM_ALLOCATOR: $crate::sys::PoolHeap = $crate::sys::PoolHeap::new($name);
 
         #[allow(unsafe_code)]
         #[no_mangle]
         extern "C" fn main(_argc: i32, argv: *const *const core::ffi::c_char) -> i32 {
+            C_PROGRAM_ALLOCATOR.start();
             // SAFETY: argv is what the C runtime passes to main.
             $main(&unsafe { $crate::sys::args(argv) })
         }
@@ -645,6 +706,53 @@ mod tests {
             c2.add(3 * REGION - 1).write(1);
             let d = heap.alloc(layout(64, 64));
             assert_eq!(d as usize % 64, 0);
+        }
+    }
+
+    #[test]
+    fn pool_heap_reuses_freed_blocks_of_a_class() {
+        let heap = PoolHeap::new(b"test");
+        // SAFETY: every pointer is used within the size it was given with
+        // and handed back with the layout it was allocated with.
+        unsafe {
+            let a = heap.alloc(layout(20, 8));
+            let b = heap.alloc(layout(24, 4));
+            assert_ne!(a, b);
+            assert_eq!(a as usize % 16, 0);
+            a.write_bytes(1, 20);
+            b.write_bytes(2, 24);
+            // Freed blocks come back, last freed first, for the same class.
+            heap.dealloc(a, layout(20, 8));
+            heap.dealloc(b, layout(24, 4));
+            assert_eq!(heap.alloc(layout(32, 1)), b);
+            assert_eq!(heap.alloc(layout(17, 16)), a);
+            // Another class does not take them.
+            let c = heap.alloc(layout(16, 1));
+            assert!(c != a && c != b);
+            // Growing within the class stays; beyond it moves, content kept.
+            let d = heap.alloc(layout(100, 1));
+            d.write_bytes(7, 100);
+            assert_eq!(heap.realloc(d, layout(100, 1), 128), d);
+            let e = heap.realloc(d, layout(128, 1), 5000);
+            assert_ne!(e, d);
+            assert_eq!(*e.add(99), 7);
+            assert_eq!(heap.alloc(layout(65, 1)), d, "the old block is free");
+            // A long run of the same allocations holds one block.
+            for _ in 0..100_000 {
+                let f = heap.alloc(layout(3000, 8));
+                f.write_bytes(3, 3000);
+                heap.dealloc(f, layout(3000, 8));
+            }
+            let f = heap.alloc(layout(3000, 8));
+            let g = heap.alloc(layout(3000, 8));
+            assert_eq!((g as usize).abs_diff(f as usize), 4096);
+            // Not pooled: larger than 64 KiB, or over-aligned.
+            let big = heap.alloc(layout(100_000, 8));
+            big.add(99_999).write(1);
+            heap.dealloc(big, layout(100_000, 8));
+            let al = heap.alloc(layout(64, 64));
+            assert_eq!(al as usize % 64, 0);
+            heap.dealloc(al, layout(64, 64));
         }
     }
 
