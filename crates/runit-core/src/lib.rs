@@ -18,6 +18,7 @@ extern crate alloc;
 pub mod decimal;
 mod errno;
 pub mod getopt;
+pub mod secure;
 pub mod sys;
 
 pub use errno::{errstr, Errno};

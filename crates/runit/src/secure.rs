@@ -17,7 +17,6 @@
 //! - text from such files is shown with control bytes escaped ([`escape`]).
 
 use crate::sys;
-use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -30,74 +29,16 @@ pub const PRIVATE: u32 = 0o600;
 /// Directories a program makes for itself.
 pub const DIR: u32 = 0o700;
 
-/// Why a file or directory was not used; its text is the reason shown
-/// after `: ` in a runit-style message (see [`crate::msg::io_errstr`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refused {
-    /// A directory owned by a user other than root and this program's own.
-    OwnedByOther,
-    /// A directory its group may write, the group being neither root's
-    /// nor this program's own.
-    GroupWritable,
-    /// A directory anyone may write.
-    WorldWritable,
-    /// Something other than a regular file where one is read or written
-    /// (a FIFO, a device, a directory, a socket).
-    NotRegular,
-    /// A regular file with more than one name: writing to it would write
-    /// to a file someone linked there.
-    HardLinked,
-    /// Something other than a FIFO where runit's FIFOs are.
-    NotFifo,
-}
+pub use runit_core::secure::{judge_dir, Refused};
 
-impl Refused {
-    pub fn text(self) -> &'static str {
-        match self {
-            Refused::OwnedByOther => "owned by another user",
-            Refused::GroupWritable => "writable by its group",
-            Refused::WorldWritable => "writable by anyone",
-            Refused::NotRegular => "not a regular file",
-            Refused::HardLinked => "has more than one link",
-            Refused::NotFifo => "not a fifo",
-        }
-    }
-}
-
-impl fmt::Display for Refused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.text())
-    }
-}
-
-impl std::error::Error for Refused {}
-
-impl From<Refused> for io::Error {
-    fn from(r: Refused) -> io::Error {
-        io::Error::new(io::ErrorKind::PermissionDenied, r)
-    }
+/// The error a refusal is reported as (see [`crate::msg::io_errstr`]).
+pub fn refusal(r: Refused) -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, r)
 }
 
 /// The reason an error carries if it is a [`Refused`].
 pub fn refused(e: &io::Error) -> Option<Refused> {
     e.get_ref()?.downcast_ref::<Refused>().copied()
-}
-
-/// Whether a directory with this owner, group and mode may be used by a
-/// program running with effective ids `euid`/`egid`: it must be owned by
-/// root or by `euid`, and writable by no one else (its group may write it
-/// only when the group is root's or `egid`).
-pub fn judge_dir(uid: u32, gid: u32, mode: u32, euid: u32, egid: u32) -> Result<(), Refused> {
-    if uid != 0 && uid != euid {
-        return Err(Refused::OwnedByOther);
-    }
-    if mode & 0o002 != 0 {
-        return Err(Refused::WorldWritable);
-    }
-    if mode & 0o020 != 0 && gid != 0 && gid != egid {
-        return Err(Refused::GroupWritable);
-    }
-    Ok(())
 }
 
 /// [`judge_dir`] on what `meta` says, for this process's effective ids.
@@ -114,7 +55,7 @@ pub fn check_dir(path: &Path) -> io::Result<()> {
     if !meta.is_dir() {
         return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
     }
-    judge_meta(&meta).map_err(io::Error::from)
+    judge_meta(&meta).map_err(refusal)
 }
 
 /// Creates `path` anew (`O_CREAT|O_EXCL|O_NOFOLLOW`: fails if any file or
@@ -172,7 +113,7 @@ pub fn open_own(path: &Path, mode: u32, access: Access) -> io::Result<(File, boo
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     match opts.open(path) {
         Ok(f) => {
-            check_plain(&f.metadata()?)?;
+            check_plain(&f.metadata()?).map_err(refusal)?;
             Ok((f, false))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -214,7 +155,7 @@ pub fn make_fifo(path: &Path) -> io::Result<bool> {
 pub fn open_fifo(path: &Path, write: bool) -> io::Result<File> {
     let f = sys::open_with(path, !write, write, libc::O_NONBLOCK | libc::O_NOFOLLOW)?;
     if !f.metadata()?.file_type().is_fifo() {
-        return Err(Refused::NotFifo.into());
+        return Err(refusal(Refused::NotFifo));
     }
     Ok(f)
 }
@@ -255,7 +196,7 @@ pub fn open_read(path: &Path) -> io::Result<File> {
         return Err(io::Error::from_raw_os_error(libc::EISDIR));
     }
     if !kind.is_file() {
-        return Err(Refused::NotRegular.into());
+        return Err(refusal(Refused::NotRegular));
     }
     Ok(f)
 }
@@ -315,22 +256,6 @@ mod tests {
 
     fn mode(p: &Path) -> u32 {
         std::fs::symlink_metadata(p).unwrap().mode() & 0o7777
-    }
-
-    #[test]
-    fn directories_writable_by_others_are_refused() {
-        assert_eq!(judge_dir(0, 0, 0o755, 0, 0), Ok(()));
-        assert_eq!(judge_dir(0, 0, 0o775, 0, 0), Ok(()));
-        assert_eq!(judge_dir(1000, 1000, 0o700, 1000, 1000), Ok(()));
-        assert_eq!(judge_dir(1000, 1000, 0o770, 1000, 1000), Ok(()));
-        assert_eq!(judge_dir(0, 100, 0o1777, 0, 0), Err(Refused::WorldWritable));
-        assert_eq!(judge_dir(0, 100, 0o775, 0, 0), Err(Refused::GroupWritable));
-        assert_eq!(judge_dir(65534, 0, 0o700, 0, 0), Err(Refused::OwnedByOther));
-        assert_eq!(judge_dir(0, 0, 0o755, 1000, 1000), Ok(()));
-        assert_eq!(
-            judge_dir(1001, 1000, 0o700, 1000, 1000),
-            Err(Refused::OwnedByOther)
-        );
     }
 
     #[test]

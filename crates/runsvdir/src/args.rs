@@ -3,23 +3,22 @@
 //! counts (`-P...` sets new sessions, `--...` is skipped), anything else
 //! starting with `-` is taken as the directory.
 
-use std::ffi::OsString;
-use std::os::unix::ffi::OsStrExt;
+use alloc::vec::Vec;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// `-P`: each runsv in a new session and process group.
     pub new_session: bool,
-    pub dir: OsString,
+    pub dir: Vec<u8>,
     /// The log argument and its index in argv (to rewrite it in place).
-    pub log: Option<(OsString, usize)>,
+    pub log: Option<(Vec<u8>, usize)>,
 }
 
 /// `None` means: print the usage line.
-pub fn parse(argv: &[OsString]) -> Option<Options> {
+pub fn parse(argv: &[&[u8]]) -> Option<Options> {
     let mut i = 1;
     let mut new_session = false;
-    let first = argv.get(i)?.as_bytes();
+    let first = argv.get(i)?;
     if first.first() == Some(&b'-') {
         match first.get(1) {
             Some(b'P') => {
@@ -30,8 +29,8 @@ pub fn parse(argv: &[OsString]) -> Option<Options> {
             _ => {}
         }
     }
-    let dir = argv.get(i)?.clone();
-    let log = argv.get(i + 1).map(|l| (l.clone(), i + 1));
+    let dir = argv.get(i)?.to_vec();
+    let log = argv.get(i + 1).map(|l| (l.to_vec(), i + 1));
     Some(Options {
         new_session,
         dir,
@@ -52,7 +51,7 @@ mod tests {
     use super::*;
 
     fn p(args: &[&str]) -> Option<Options> {
-        let v: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
         parse(&v)
     }
 
@@ -60,20 +59,20 @@ mod tests {
     fn plain_dir_and_log() {
         let o = p(&["runsvdir", "/s", "log: ......."]).unwrap();
         assert!(!o.new_session);
-        assert_eq!(o.dir, "/s");
-        assert_eq!(o.log, Some(("log: .......".into(), 2)));
+        assert_eq!(o.dir, b"/s");
+        assert_eq!(o.log, Some((b"log: .......".to_vec(), 2)));
     }
 
     #[test]
     fn options_as_runit_reads_them() {
         let o = p(&["runsvdir", "-P", "/s", "log"]).unwrap();
         assert!(o.new_session);
-        assert_eq!(o.log, Some(("log".into(), 3)));
+        assert_eq!(o.log, Some((b"log".to_vec(), 3)));
         assert!(p(&["runsvdir", "-Pxyz", "/s"]).unwrap().new_session);
-        assert_eq!(p(&["runsvdir", "--", "/s"]).unwrap().dir, "/s");
-        assert_eq!(p(&["runsvdir", "-x"]).unwrap().dir, "-x");
-        assert_eq!(p(&["runsvdir", "-P", "-P"]).unwrap().dir, "-P");
-        assert_eq!(p(&["runsvdir", ""]).unwrap().dir, "");
+        assert_eq!(p(&["runsvdir", "--", "/s"]).unwrap().dir, b"/s");
+        assert_eq!(p(&["runsvdir", "-x"]).unwrap().dir, b"-x");
+        assert_eq!(p(&["runsvdir", "-P", "-P"]).unwrap().dir, b"-P");
+        assert_eq!(p(&["runsvdir", ""]).unwrap().dir, b"");
     }
 
     #[test]

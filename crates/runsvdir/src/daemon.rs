@@ -4,61 +4,46 @@
 
 use crate::args::Options;
 use crate::logline::LogLine;
-use crate::registry::{Action, Key, Registry};
+use crate::registry::{Action, Key, Name, Registry};
 use crate::watch::{Change, Watcher};
-use runit::msg::io_errstr;
-use runit::secure::{self, Refused};
-use runit::sys::{self, ArgArea, Launch, SelfPipe};
-use runit::tai64n::Tai64n;
-use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
-use std::fs::Metadata;
-use std::io::{self, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use alloc::vec::Vec;
+use runit_core::errstr;
+use runit_core::secure::{judge_stat, Refused};
+use runit_core::sys::{self, ArgArea, Fd, Launch, SelfPipe, Stat};
+use runit_core::Errno;
 
 /// One reading of the scan directory.
 struct Listing {
     /// The service directories.
-    found: Vec<(OsString, Key)>,
+    found: Vec<(Name, Key)>,
     /// The refused names among the entries.
-    found_names: HashSet<OsString>,
+    found_names: Vec<Vec<u8>>,
     /// A listed name was gone when looked at.
     vanished: bool,
 }
 
-/// How often the directory is checked when nothing wakes us earlier.
-const CHECK_EVERY: Duration = Duration::from_secs(5);
+/// How often the directory is checked when nothing wakes us earlier (ms).
+const CHECK_EVERY: u64 = 5000;
 /// How soon to look again after the directory could not be read.
-const RETRY_EVERY: Duration = Duration::from_secs(1);
+const RETRY_EVERY: u64 = 1000;
 /// A dot goes to the log this often, so old messages scroll away.
-const DOT_EVERY: Duration = Duration::from_secs(900);
-/// The signals runsvdir catches, then SIGPIPE, which Rust's runtime
-/// ignores before `main`: each runsv gets these back at their default and
-/// inherits every other disposition, so a signal ignored where runsvdir
-/// was started (`runsvdir ... &` in a script ignores SIGINT and SIGQUIT)
-/// stays ignored down to the services, as with runit.
-const CAUGHT: [i32; 5] = [
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGALRM,
-    libc::SIGCHLD,
-    libc::SIGPIPE,
-];
+const DOT_EVERY: u64 = 900_000;
+/// The signals runsvdir catches: each runsv gets these back at their
+/// default and inherits every other disposition, so a signal ignored
+/// where runsvdir was started (`runsvdir ... &` in a script ignores
+/// SIGINT and SIGQUIT) stays ignored down to the services, as with runit.
+const CAUGHT: [i32; 4] = [libc::SIGTERM, libc::SIGHUP, libc::SIGALRM, libc::SIGCHLD];
 
 /// The log argument shown in `ps`, fed by a pipe that is our stderr.
 struct Log {
     line: LogLine,
     area: ArgArea,
-    read: OwnedFd,
-    next_dot: Instant,
+    read: Fd,
+    next_dot: u64,
 }
 
 pub struct Daemon {
-    dir: PathBuf,
+    dir: Vec<u8>,
     new_session: bool,
     /// `runsvdir DIR`, the prefix of every message.
     prefix: Vec<u8>,
@@ -73,22 +58,29 @@ pub struct Daemon {
     /// Look at the whole directory at the next check, whatever its stamp
     /// (the last look failed).
     owed: bool,
-    next_check: Instant,
+    next_check: u64,
     /// Directories not used because another user could write them, and
-    /// why: each is told once, and looked at again at every check.
-    refused: HashMap<OsString, Refused>,
+    /// why (the empty name: the services directory itself): each is told
+    /// once, and looked at again at every check.
+    refused: Vec<(Vec<u8>, Refused)>,
 }
 
-fn write_stderr(buf: &[u8]) {
-    let _ = io::stderr().write_all(buf);
+fn stamp(st: &Stat) -> (u64, u64, i64, i64) {
+    (st.dev, st.ino, st.mtime, st.mtime_nsec)
+}
+
+/// A path to hand to the kernel (no name read from a directory or argv
+/// holds a NUL; one that did would be EINVAL).
+fn c_path(p: &[u8]) -> Result<alloc::ffi::CString, Errno> {
+    sys::c_string(p)
 }
 
 impl Daemon {
     pub fn new(opts: &Options) -> Daemon {
         let mut prefix = b"runsvdir ".to_vec();
-        prefix.extend_from_slice(opts.dir.as_bytes());
+        prefix.extend_from_slice(&opts.dir);
         Daemon {
-            dir: PathBuf::from(&opts.dir),
+            dir: opts.dir.clone(),
             new_session: opts.new_session,
             prefix,
             registry: Registry::new(),
@@ -97,9 +89,31 @@ impl Daemon {
             seen: None,
             rescan_now: true,
             owed: false,
-            next_check: Instant::now(),
-            refused: HashMap::new(),
+            next_check: sys::monotonic_ms(),
+            refused: Vec::new(),
         }
+    }
+
+    /// `DIR/NAME`, as a path joins them.
+    fn path(&self, name: &[u8]) -> Vec<u8> {
+        let mut p = self.dir.clone();
+        if !p.is_empty() && p.last() != Some(&b'/') {
+            p.push(b'/');
+        }
+        p.extend_from_slice(name);
+        p
+    }
+
+    fn stat_path(&self, name: &[u8]) -> Result<Stat, Errno> {
+        sys::stat(&c_path(&self.path(name))?)
+    }
+
+    fn lstat_path(&self, name: &[u8]) -> Result<Stat, Errno> {
+        sys::lstat(&c_path(&self.path(name))?)
+    }
+
+    fn stat_dir(&self) -> Result<Stat, Errno> {
+        sys::stat(&c_path(&self.dir)?)
     }
 
     /// `runsvdir DIR: warning: PARTS...\n` in one write.
@@ -110,31 +124,35 @@ impl Daemon {
             b.extend_from_slice(p);
         }
         b.push(b'\n');
-        write_stderr(&b);
+        sys::write_all(2, &b);
     }
 
-    fn warn_err(&self, what: &[u8], name: &[u8], e: &io::Error) {
-        self.warn(&[what, name, b": ", io_errstr(e).as_bytes()]);
+    fn warn_err(&self, what: &[u8], name: &[u8], e: Errno) {
+        self.warn(&[what, name, b": ", errstr(e.0).as_bytes()]);
+    }
+
+    fn warn_dir(&self, what: &[u8], e: Errno) {
+        self.warn_err(what, &self.dir, e);
     }
 
     /// Sets up the readproctitle log: stderr becomes a pipe that we read,
     /// and children inherit it.
-    fn open_log(&mut self, arg: &OsString, index: usize) {
-        let Some(line) = LogLine::new(arg.as_bytes()) else {
+    fn open_log(&mut self, args: &[&[u8]], arg: &[u8], index: usize) {
+        let Some(line) = LogLine::new(arg) else {
             self.warn(&[b"log must have at least seven characters."]);
             self.warn(&[b"log service disabled."]);
             return;
         };
-        let Ok(area) = ArgArea::find(index) else {
+        let Ok(area) = ArgArea::find(args, index) else {
             self.warn(&[b"log service disabled."]);
             return;
         };
-        let Ok((read, write)) = sys::pipe_nonblocking() else {
+        let Ok((read, write)) = sys::pipe(libc::O_CLOEXEC | libc::O_NONBLOCK) else {
             self.warn(&[b"unable to create pipe for log."]);
             self.warn(&[b"log service disabled."]);
             return;
         };
-        if sys::dup2(write.as_raw_fd(), 2).is_err() {
+        if sys::dup2(write.raw(), 2).is_err() {
             self.warn(&[b"unable to set filedescriptor for log."]);
             self.warn(&[b"log service disabled."]);
             return;
@@ -143,7 +161,7 @@ impl Daemon {
             line,
             area,
             read,
-            next_dot: Instant::now(),
+            next_dot: sys::monotonic_ms(),
         });
     }
 
@@ -153,10 +171,7 @@ impl Daemon {
         };
         let mut buf = [0u8; 4096];
         let mut changed = false;
-        while let Ok(n) = sys::read_fd(log.read.as_raw_fd(), &mut buf) {
-            if n == 0 {
-                break;
-            }
+        while let Ok(n @ 1..) = sys::read(log.read.raw(), &mut buf) {
             log.line.push(&buf[..n]);
             changed = true;
         }
@@ -165,81 +180,81 @@ impl Daemon {
         }
     }
 
-    fn stat_dir(&self) -> io::Result<Metadata> {
-        std::fs::metadata(&self.dir)
-    }
-
     /// The key of `name` in the directory, if it is a service directory;
     /// warns as runit does when it cannot be looked at.
-    fn key_of(&mut self, name: &OsString) -> Option<Key> {
-        let path = self.dir.join(name);
-        match std::fs::metadata(&path) {
-            Ok(m) if m.is_dir() => match secure::judge_meta(&m) {
+    fn key_of(&mut self, name: &[u8]) -> Option<Key> {
+        match self.stat_path(name) {
+            Ok(st) if st.is_dir() => match judge_stat(&st) {
                 Ok(()) => {
-                    self.refused.remove(name);
-                    Some((m.dev(), m.ino()))
+                    self.refused.retain(|(n, _)| n != name);
+                    Some((st.dev, st.ino))
                 }
                 // Its ./run would run as root: treated as absent.
                 Err(why) => {
-                    self.refuse(name.clone(), name.as_bytes(), why);
+                    self.refuse(name, name, why);
                     None
                 }
             },
             Ok(_) => None,
             Err(e) => {
                 // A name already gone is no news; a dangling link is.
-                let gone = e.raw_os_error() == Some(libc::ENOENT)
-                    && std::fs::symlink_metadata(&path).is_err();
+                let gone = e.0 == libc::ENOENT && self.lstat_path(name).is_err();
                 if !gone {
-                    self.warn_err(b"unable to stat ", name.as_bytes(), &e);
+                    self.warn_err(b"unable to stat ", name, e);
                 }
                 None
             }
         }
     }
 
+    fn refused_for(&self, key: &[u8]) -> Option<Refused> {
+        self.refused.iter().find(|(n, _)| n == key).map(|r| r.1)
+    }
+
     /// `unable to use NAME: REASON`, once for each new reason.
-    fn refuse(&mut self, key: OsString, shown: &[u8], why: Refused) {
-        if self.refused.insert(key, why) != Some(why) {
-            self.warn(&[b"unable to use ", shown, b": ", why.text().as_bytes()]);
+    fn refuse(&mut self, key: &[u8], shown: &[u8], why: Refused) {
+        if self.refused_for(key) == Some(why) {
+            return;
         }
+        self.refused.retain(|(n, _)| n != key);
+        self.refused.push((key.to_vec(), why));
+        self.warn(&[b"unable to use ", shown, b": ", why.text().as_bytes()]);
     }
 
     /// Reads the directory once (`None` when it cannot be read).
     fn list(&mut self) -> Option<Listing> {
-        let rd = match std::fs::read_dir(&self.dir) {
+        let mut rd = match c_path(&self.dir).and_then(|d| sys::Dir::open(&d)) {
             Ok(rd) => rd,
             Err(e) => {
-                let what: &[u8] = if e.raw_os_error() == Some(libc::ENOTDIR) {
+                let what: &[u8] = if e.0 == libc::ENOTDIR {
                     b"unable to change directory to "
                 } else {
                     b"unable to open directory "
                 };
-                self.warn_err(what, self.dir.as_os_str().as_bytes(), &e);
+                self.warn_dir(what, e);
                 return None;
             }
         };
         let mut found = Vec::new();
-        let mut found_names = HashSet::new();
+        let mut found_names = Vec::new();
         let mut vanished = false;
-        for ent in rd {
-            let ent = match ent {
-                Ok(ent) => ent,
+        loop {
+            let name: Name = match rd.next_name() {
+                Ok(Some(name)) => name.to_bytes().into(),
+                Ok(None) => break,
                 Err(e) => {
-                    let d = self.dir.as_os_str().as_bytes();
-                    self.warn_err(b"unable to read directory ", d, &e);
+                    self.warn_dir(b"unable to read directory ", e);
                     return None;
                 }
             };
-            let name = ent.file_name();
-            if name.as_bytes().first() == Some(&b'.') {
+            if name.first() == Some(&b'.') {
                 continue;
             }
             if let Some(key) = self.key_of(&name) {
                 found.push((name, key));
-            } else if self.refused.contains_key(&name) {
-                found_names.insert(name);
-            } else if std::fs::symlink_metadata(self.dir.join(&name)).is_err() {
+            } else if self.refused_for(&name).is_some() {
+                found_names.push(name.into_vec());
+            } else if self.lstat_path(&name).is_err() {
                 vanished = true;
             }
         }
@@ -259,17 +274,17 @@ impl Daemon {
         let st = match self.stat_dir() {
             Ok(st) => st,
             Err(e) => {
-                self.warn_err(b"unable to stat ", self.dir.as_os_str().as_bytes(), &e);
+                self.warn_dir(b"unable to stat ", e);
                 return false;
             }
         };
         // Anyone who can write here could add a service for root to run.
-        if let Err(why) = secure::judge_meta(&st) {
-            let dir = self.dir.clone().into_os_string();
-            self.refuse(OsString::new(), dir.as_bytes(), why);
+        if let Err(why) = judge_stat(&st) {
+            let dir = self.dir.clone();
+            self.refuse(b"", &dir, why);
             return false;
         }
-        self.refused.remove(&OsString::new());
+        self.refused.retain(|(n, _)| !n.is_empty());
         // A rename while the directory is read can hide a service under
         // both names (listed as the old one, gone when looked at; the new
         // one not listed), and its runsv would be stopped and started
@@ -292,19 +307,18 @@ impl Daemon {
             let after = match self.stat_dir() {
                 Ok(after) => after,
                 Err(e) => {
-                    self.warn_err(b"unable to stat ", self.dir.as_os_str().as_bytes(), &e);
+                    self.warn_dir(b"unable to stat ", e);
                     return false;
                 }
             };
-            let stamp = |m: &std::fs::Metadata| (m.dev(), m.ino(), m.mtime(), m.mtime_nsec());
             let settled = !vanished && stamp(&after) == stamp(&st);
             st = after;
             if settled || tries == 5 {
                 break (found, found_names);
             }
         };
-        self.seen = Some((st.dev(), st.ino(), st.mtime(), st.mtime_nsec()));
-        self.refused.retain(|name, _| found_names.contains(name));
+        self.seen = Some(stamp(&st));
+        self.refused.retain(|(n, _)| found_names.contains(n));
         let actions = self.registry.scan(found);
         self.act(actions);
         sys::trim_heap();
@@ -312,7 +326,7 @@ impl Daemon {
     }
 
     fn act(&mut self, actions: Vec<Action>) {
-        let now = Instant::now();
+        let now = sys::monotonic_ms();
         for a in actions {
             match a {
                 Action::Stop { pid } => {
@@ -327,9 +341,9 @@ impl Daemon {
                     }
                     let mut fail = self.prefix.clone();
                     fail.extend_from_slice(b": fatal: unable to start runsv ");
-                    fail.extend_from_slice(name.as_bytes());
+                    fail.extend_from_slice(&name);
                     fail.extend_from_slice(b": ");
-                    let started = Launch::new("runsv", &[name.as_os_str()])
+                    let started = Launch::new(b"runsv", &[&name])
                         .dir(&self.dir)
                         .setsid(self.new_session)
                         .on_failure(&fail, 100)
@@ -338,7 +352,7 @@ impl Daemon {
                     match started {
                         Ok(pid) => self.registry.started(key, Some(pid), now),
                         Err(e) => {
-                            self.warn_err(b"unable to fork for ", name.as_bytes(), &e);
+                            self.warn_err(b"unable to fork for ", &name, e);
                             self.registry.started(key, None, now);
                         }
                     }
@@ -350,11 +364,14 @@ impl Daemon {
     /// A runsv this runsvdir did not start already supervises NAME (one
     /// that stage 1 started for /etc/runit/early): its `supervise/ok` has a
     /// reader. A second runsv would only fail on the lock.
-    fn supervised_elsewhere(&self, name: &OsString) -> bool {
-        let ok = self.dir.join(name).join("supervise/ok");
-        sys::open_with(&ok, false, true, libc::O_NONBLOCK | libc::O_NOFOLLOW)
-            .and_then(|f| f.metadata())
-            .is_ok_and(|m| m.file_type().is_fifo())
+    fn supervised_elsewhere(&self, name: &[u8]) -> bool {
+        let mut ok = self.path(name);
+        ok.extend_from_slice(b"/supervise/ok");
+        let flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        c_path(&ok)
+            .and_then(|p| sys::open(&p, flags, 0))
+            .and_then(|f| sys::fstat(&f))
+            .is_ok_and(|st| st.is_fifo())
     }
 
     /// runit's periodic look: rescan when the directory's identity or
@@ -362,13 +379,12 @@ impl Daemon {
     fn periodic_check(&mut self) {
         let ok = match self.stat_dir() {
             Err(e) => {
-                self.warn_err(b"unable to stat ", self.dir.as_os_str().as_bytes(), &e);
+                self.warn_dir(b"unable to stat ", e);
                 false
             }
             Ok(st) => {
-                let stamp = (st.dev(), st.ino(), st.mtime(), st.mtime_nsec());
                 let recheck = !self.refused.is_empty();
-                if self.rescan_now || self.owed || recheck || self.seen != Some(stamp) {
+                if self.rescan_now || self.owed || recheck || self.seen != Some(stamp(&st)) {
                     self.full_scan()
                 } else {
                     true
@@ -377,7 +393,7 @@ impl Daemon {
         };
         self.rescan_now = false;
         self.owed = !ok;
-        self.next_check = Instant::now() + if ok { CHECK_EVERY } else { RETRY_EVERY };
+        self.next_check = sys::monotonic_ms() + if ok { CHECK_EVERY } else { RETRY_EVERY };
     }
 
     /// Debian's forced rescan (SIGALRM): look at everything now, then
@@ -385,25 +401,24 @@ impl Daemon {
     fn forced_rescan(&mut self) {
         self.rescan_now = true;
         self.periodic_check();
-        let mut stamp = [0u8; 25];
-        Tai64n::now().format_hex(&mut stamp);
+        let stamp = tai64n_hex(sys::realtime());
         let name = b"./.forced-rescan";
         // Not in a directory refused above, and not through a link.
-        let file = if self.refused.contains_key(&OsString::new()) {
-            Err(io::Error::from_raw_os_error(libc::EACCES))
+        let flags = libc::O_WRONLY
+            | libc::O_CREAT
+            | libc::O_TRUNC
+            | libc::O_NONBLOCK
+            | libc::O_NOFOLLOW
+            | libc::O_CLOEXEC;
+        let file = if self.refused_for(b"").is_some() {
+            Err(Errno(libc::EACCES))
         } else {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o644)
-                .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-                .open(self.dir.join(".forced-rescan"))
+            c_path(&self.path(b".forced-rescan")).and_then(|p| sys::open(&p, flags, 0o644))
         };
         match file {
             Err(_) => self.warn(&[b"failed to open", name, &stamp]),
-            Ok(mut f) => {
-                if f.write_all(&stamp).is_err() {
+            Ok(f) => {
+                if sys::write_all_or_fail(f.raw(), &stamp).is_err() {
                     self.warn(&[b"failed to write", name, &stamp]);
                 }
             }
@@ -417,7 +432,7 @@ impl Daemon {
                 Change::Everything => self.rescan_now = true,
                 Change::Entry(name) => {
                     let key = self.key_of(&name);
-                    batch.push((name, key));
+                    batch.push((name.into_boxed_slice(), key));
                 }
             }
         }
@@ -428,60 +443,71 @@ impl Daemon {
     }
 
     fn reap(&mut self) {
-        while let Some((pid, _)) = sys::reap_any() {
-            self.registry.exited(pid);
+        let mut gone = Vec::new();
+        while let Some(pid) = sys::reap_any() {
+            gone.push(pid);
+        }
+        if !gone.is_empty() {
+            self.registry.exited(&mut gone);
         }
     }
 
-    /// Runs until SIGTERM (exit 0) or SIGHUP (runsv told to stop, exit 111).
-    pub fn run(mut self, log: Option<&(OsString, usize)>) -> i32 {
-        let pipe = match SelfPipe::install(&CAUGHT[..4]) {
+    /// Runs until SIGTERM (exit 0) or SIGHUP (runsv told to stop, exit
+    /// 111). `args` is the command line, whose log argument is rewritten.
+    pub fn run(mut self, args: &[&[u8]], log: Option<&(Vec<u8>, usize)>) -> i32 {
+        let pipe = match SelfPipe::install(&CAUGHT) {
             Ok(p) => p,
             Err(e) => {
                 let mut b = self.prefix.clone();
                 b.extend_from_slice(b": fatal: unable to create selfpipe: ");
-                b.extend_from_slice(io_errstr(&e).as_bytes());
+                b.extend_from_slice(errstr(e.0).as_bytes());
                 b.push(b'\n');
-                write_stderr(&b);
+                sys::write_all(2, &b);
                 return 111;
             }
         };
         if let Some((arg, index)) = log {
-            self.open_log(arg, *index);
+            self.open_log(args, arg, *index);
         }
         self.watcher = Watcher::new().ok();
         loop {
             self.reap();
-            let now = Instant::now();
+            let now = sys::monotonic_ms();
             if self.rescan_now || now >= self.next_check {
                 self.periodic_check();
             }
-            let due = self.registry.due(Instant::now());
+            let due = self.registry.due(sys::monotonic_ms());
             self.act(due);
             if let Some(log) = self.log.as_mut() {
                 if now >= log.next_dot {
-                    let _ = sys::write_fd(2, b".");
+                    sys::write_all(2, b".");
                     log.next_dot = now + DOT_EVERY;
                 }
             }
 
+            let now = sys::monotonic_ms();
             let mut deadline = self.next_check;
-            if let Some(t) = self.registry.next_due() {
+            if let Some(t) = self.registry.next_due(now) {
                 deadline = deadline.min(t);
             }
             if let Some(log) = &self.log {
                 deadline = deadline.min(log.next_dot);
             }
-            let wait = deadline.saturating_duration_since(Instant::now());
             // Round up so a wakeup never comes a hair before the deadline.
-            let timeout = i32::try_from(wait.as_millis() + 1).unwrap_or(i32::MAX);
+            let wait = deadline.saturating_sub(now) + 1;
+            let timeout = i32::try_from(wait).unwrap_or(i32::MAX);
 
-            let mut fds = vec![sys::pollfd(pipe.fd(), sys::POLLIN)];
+            let pollfd = |fd| libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let mut fds = [pollfd(pipe.fd()), pollfd(-1), pollfd(-1)];
             if let Some(w) = &self.watcher {
-                fds.push(sys::pollfd(w.fd(), sys::POLLIN));
+                fds[1] = pollfd(w.fd());
             }
             if let Some(log) = &self.log {
-                fds.push(sys::pollfd(log.read.as_raw_fd(), sys::POLLIN));
+                fds[2] = pollfd(log.read.raw());
             }
             if sys::poll(&mut fds, timeout).is_err() {
                 continue;
@@ -508,5 +534,32 @@ impl Daemon {
                 self.forced_rescan();
             }
         }
+    }
+}
+
+/// The TAI64N label of a wall-clock time, as `@` and 24 hex digits.
+fn tai64n_hex((secs, nanos): (i64, u32)) -> [u8; 25] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    const TAI64_OFFSET: u64 = (1 << 62) + 10;
+    let mut label = [0u8; 12];
+    label[..8].copy_from_slice(&(secs as u64).wrapping_add(TAI64_OFFSET).to_be_bytes());
+    label[8..].copy_from_slice(&nanos.to_be_bytes());
+    let mut out = [0u8; 25];
+    out[0] = b'@';
+    for (i, b) in label.iter().enumerate() {
+        out[1 + 2 * i] = HEX[usize::from(b >> 4)];
+        out[2 + 2 * i] = HEX[usize::from(b & 15)];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tai64n_labels() {
+        assert_eq!(&tai64n_hex((0, 0)), b"@400000000000000a00000000");
+        assert_eq!(&tai64n_hex((1, 16)), b"@400000000000000b00000010");
     }
 }

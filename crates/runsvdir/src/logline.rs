@@ -3,6 +3,8 @@
 //! output is appended at the end, so `ps` shows the latest messages.
 //! NUL bytes are dropped.
 
+use alloc::vec::Vec;
+
 /// Shortest log argument runit accepts.
 pub const MIN_LEN: usize = 7;
 const KEEP: usize = 5;

@@ -1,16 +1,9 @@
 //! runsvdir - starts and monitors a collection of runsv processes.
+// A test build of this file (clippy --all-targets) is an empty std
+// harness: the program is only the C `main` below.
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(test), no_main)]
 #![deny(unsafe_code)]
 
-use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
-
-fn main() {
-    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let Some(opts) = runsvdir::args::parse(&argv) else {
-        let prog = argv.first().map(|a| a.as_bytes()).unwrap_or(b"runsvdir");
-        let _ = std::io::stderr().write_all(&runsvdir::args::usage(prog));
-        std::process::exit(1);
-    };
-    let daemon = runsvdir::daemon::Daemon::new(&opts);
-    std::process::exit(daemon.run(opts.log.as_ref()));
-}
+#[cfg(not(test))]
+runit_core::c_program!(b"runsvdir", runsvdir::main, malloc);

@@ -3,60 +3,86 @@
 //! /etc/runit/runsvdir/current -> default`), the directory holding that
 //! link, so that switching `current` (runsvchdir) is noticed too.
 
-use runit::sys::{
-    Inotify, InotifyEvent, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_IGNORED, IN_MOVED_FROM,
-    IN_MOVED_TO, IN_MOVE_SELF, IN_ONLYDIR, IN_Q_OVERFLOW,
+use alloc::vec::Vec;
+use runit_core::sys::{
+    c_string, lstat, readlink, realpath, Inotify, InotifyEvent, IN_CREATE, IN_DELETE,
+    IN_DELETE_SELF, IN_IGNORED, IN_MOVED_FROM, IN_MOVED_TO, IN_MOVE_SELF, IN_ONLYDIR,
+    IN_Q_OVERFLOW,
 };
-use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
-use std::io;
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use runit_core::Errno;
 
 /// Symlinks followed on the way to the directory, and where it ends.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Resolved {
     /// (directory holding the link, the link's name)
-    pub links: Vec<(PathBuf, OsString)>,
-    pub target: PathBuf,
+    pub links: Vec<(Vec<u8>, Vec<u8>)>,
+    pub target: Vec<u8>,
+}
+
+/// `dir/name` (`dir` being absolute).
+fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut p = dir.to_vec();
+    if p.last() != Some(&b'/') {
+        p.push(b'/');
+    }
+    p.extend_from_slice(name);
+    p
 }
 
 /// Follows `path` link by link (at most 40, as the kernel does).
-pub fn resolve(path: &Path) -> io::Result<Resolved> {
-    let mut cur = if path.is_absolute() {
-        path.to_path_buf()
+pub fn resolve(path: &[u8]) -> Result<Resolved, Errno> {
+    let mut cur = if path.first() == Some(&b'/') {
+        path.to_vec()
     } else {
-        std::env::current_dir()?.join(path)
+        join(&runit_core::sys::getcwd()?, path)
     };
     let mut links = Vec::new();
     for _ in 0..40 {
-        let (Some(parent), Some(name)) = (cur.parent(), cur.file_name()) else {
+        // The last component, "." ones and repeated slashes aside.
+        let parts: Vec<&[u8]> = cur
+            .split(|&b| b == b'/')
+            .filter(|p| !p.is_empty() && *p != b".")
+            .collect();
+        let Some((&name, up)) = parts.split_last().filter(|(n, _)| **n != b"..") else {
             // "/", or a path ending in "..": nothing to follow.
             return Ok(Resolved {
                 links,
-                target: std::fs::canonicalize(&cur)?,
+                target: realpath(&c_string(&cur)?)?,
             });
         };
-        let parent = std::fs::canonicalize(parent)?;
-        let here = parent.join(name);
-        if !std::fs::symlink_metadata(&here)?.file_type().is_symlink() {
+        let mut parent = Vec::new();
+        for p in up {
+            parent.push(b'/');
+            parent.extend_from_slice(p);
+        }
+        if parent.is_empty() {
+            parent.push(b'/');
+        }
+        let parent = realpath(&c_string(&parent)?)?;
+        let here = join(&parent, name);
+        let c_here = c_string(&here)?;
+        if !lstat(&c_here)?.is_symlink() {
             return Ok(Resolved {
                 links,
                 target: here,
             });
         }
-        let to = std::fs::read_link(&here)?;
-        links.push((parent.clone(), name.to_os_string()));
-        cur = parent.join(to);
+        let to = readlink(&c_here)?;
+        links.push((parent.clone(), name.to_vec()));
+        cur = if to.first() == Some(&b'/') {
+            to
+        } else {
+            join(&parent, &to)
+        };
     }
-    Err(io::Error::from_raw_os_error(libc::ELOOP))
+    Err(Errno(libc::ELOOP))
 }
 
 /// What a batch of inotify events asks for.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Change {
     /// This name in the services directory changed.
-    Entry(OsString),
+    Entry(Vec<u8>),
     /// The directory itself, or a link leading to it, changed (or events
     /// were lost): look again at everything.
     Everything,
@@ -70,22 +96,24 @@ const MASK: u32 = IN_CREATE
     | IN_MOVE_SELF
     | IN_ONLYDIR;
 
-#[derive(Default)]
+/// What one watch is for: the directory itself, and the links on the way
+/// to it that lie in the watched directory.
 struct Role {
+    wd: i32,
     target: bool,
-    links: Vec<OsString>,
+    links: Vec<Vec<u8>>,
 }
 
 pub struct Watcher {
     ino: Inotify,
-    roles: HashMap<i32, Role>,
+    roles: Vec<Role>,
 }
 
 impl Watcher {
-    pub fn new() -> io::Result<Watcher> {
+    pub fn new() -> Result<Watcher, Errno> {
         Ok(Watcher {
             ino: Inotify::new()?,
-            roles: HashMap::new(),
+            roles: Vec::new(),
         })
     }
 
@@ -93,20 +121,35 @@ impl Watcher {
         self.ino.fd()
     }
 
+    fn role(&mut self, wd: i32) -> &mut Role {
+        let i = match self.roles.iter().position(|r| r.wd == wd) {
+            Some(i) => i,
+            None => {
+                self.roles.push(Role {
+                    wd,
+                    target: false,
+                    links: Vec::new(),
+                });
+                self.roles.len() - 1
+            }
+        };
+        &mut self.roles[i]
+    }
+
     /// Drops the old watches and watches the way to `dir` anew. On failure
     /// (no such directory yet, watch limit reached) the periodic rescan is
     /// all there is until the next call.
-    pub fn arm(&mut self, dir: &Path) -> io::Result<()> {
-        for wd in self.roles.keys() {
-            let _ = self.ino.rm_watch(*wd);
+    pub fn arm(&mut self, dir: &[u8]) -> Result<(), Errno> {
+        for r in &self.roles {
+            let _ = self.ino.rm_watch(r.wd);
         }
         self.roles.clear();
         let r = resolve(dir)?;
-        let wd = self.ino.add_watch(&r.target, MASK)?;
-        self.roles.entry(wd).or_default().target = true;
+        let wd = self.ino.add_watch(&c_string(&r.target)?, MASK)?;
+        self.role(wd).target = true;
         for (parent, name) in r.links {
-            let wd = self.ino.add_watch(&parent, MASK)?;
-            self.roles.entry(wd).or_default().links.push(name);
+            let wd = self.ino.add_watch(&c_string(&parent)?, MASK)?;
+            self.role(wd).links.push(name);
         }
         Ok(())
     }
@@ -117,7 +160,7 @@ impl Watcher {
     pub fn changes(&mut self) -> Vec<Change> {
         match self.ino.drain() {
             Ok(events) => self.classify(events),
-            Err(_) => vec![Change::Everything],
+            Err(_) => alloc::vec![Change::Everything],
         }
     }
 
@@ -127,29 +170,29 @@ impl Watcher {
         // directory keeps its runsv only if both names are seen together:
         // a half without its other half is settled by reading the
         // directory itself, where the rename is already complete.
-        let arrived: HashSet<u32> = events
+        let mut arrived: Vec<u32> = events
             .iter()
             .filter(|ev| ev.mask & IN_MOVED_TO != 0)
             .map(|ev| ev.cookie)
             .collect();
+        arrived.sort_unstable();
         let mut out = Vec::new();
         for ev in events {
             if ev.mask & IN_Q_OVERFLOW != 0 {
                 out.push(Change::Everything);
                 continue;
             }
-            let Some(role) = self.roles.get(&ev.wd) else {
+            let Some(role) = self.roles.iter().find(|r| r.wd == ev.wd) else {
                 continue; // a watch already dropped
             };
-            let name = OsString::from(std::ffi::OsStr::from_bytes(&ev.name));
             let on_path = ev.name.is_empty() || ev.mask & IN_IGNORED != 0;
-            if on_path || role.links.contains(&name) {
+            if on_path || role.links.contains(&ev.name) {
                 out.push(Change::Everything);
             } else if role.target && ev.name[0] != b'.' {
-                if ev.mask & IN_MOVED_FROM != 0 && !arrived.contains(&ev.cookie) {
+                if ev.mask & IN_MOVED_FROM != 0 && arrived.binary_search(&ev.cookie).is_err() {
                     out.push(Change::Everything);
                 } else {
-                    out.push(Change::Entry(name));
+                    out.push(Change::Entry(ev.name));
                 }
             }
         }
@@ -160,7 +203,13 @@ impl Watcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::symlink;
+    use std::path::{Path, PathBuf};
+
+    fn b(p: &Path) -> Vec<u8> {
+        p.as_os_str().as_bytes().to_vec()
+    }
 
     fn tmp(tag: &str) -> PathBuf {
         let p = std::env::temp_dir().join(format!("runsvdir-watch-{tag}-{}", std::process::id()));
@@ -175,16 +224,16 @@ mod tests {
         std::fs::create_dir_all(t.join("runsvdir/default")).unwrap();
         symlink("default", t.join("runsvdir/current")).unwrap();
         symlink(t.join("runsvdir/current"), t.join("service")).unwrap();
-        let r = resolve(&t.join("service")).unwrap();
-        assert_eq!(r.target, t.join("runsvdir/default"));
+        let r = resolve(&b(&t.join("service"))).unwrap();
+        assert_eq!(r.target, b(&t.join("runsvdir/default")));
         assert_eq!(
             r.links,
             vec![
-                (t.clone(), OsString::from("service")),
-                (t.join("runsvdir"), OsString::from("current")),
+                (b(&t), b"service".to_vec()),
+                (b(&t.join("runsvdir")), b"current".to_vec()),
             ]
         );
-        let plain = resolve(&t.join("runsvdir/default")).unwrap();
+        let plain = resolve(&b(&t.join("runsvdir/default"))).unwrap();
         assert!(plain.links.is_empty());
         let _ = std::fs::remove_dir_all(&t);
     }
@@ -194,11 +243,8 @@ mod tests {
         let t = tmp("loop");
         symlink("b", t.join("a")).unwrap();
         symlink("a", t.join("b")).unwrap();
-        assert_eq!(
-            resolve(&t.join("a")).unwrap_err().raw_os_error(),
-            Some(libc::ELOOP)
-        );
-        assert!(resolve(&t.join("missing")).is_err());
+        assert_eq!(resolve(&b(&t.join("a"))).unwrap_err(), Errno(libc::ELOOP));
+        assert!(resolve(&b(&t.join("missing"))).is_err());
         let _ = std::fs::remove_dir_all(&t);
     }
 
@@ -209,17 +255,17 @@ mod tests {
         std::fs::create_dir_all(t.join("two")).unwrap();
         symlink("one", t.join("current")).unwrap();
         let mut w = Watcher::new().unwrap();
-        w.arm(&t.join("current")).unwrap();
+        w.arm(&b(&t.join("current"))).unwrap();
         std::fs::create_dir(t.join("one/svc")).unwrap();
         std::fs::create_dir(t.join("one/.hidden")).unwrap();
-        assert_eq!(w.changes(), vec![Change::Entry("svc".into())]);
+        assert_eq!(w.changes(), vec![Change::Entry(b"svc".to_vec())]);
         symlink("two", t.join("current.new")).unwrap();
         std::fs::rename(t.join("current.new"), t.join("current")).unwrap();
         assert!(w.changes().contains(&Change::Everything));
-        w.arm(&t.join("current")).unwrap();
+        w.arm(&b(&t.join("current"))).unwrap();
         std::fs::create_dir(t.join("one/old")).unwrap();
         std::fs::create_dir(t.join("two/new")).unwrap();
-        assert_eq!(w.changes(), vec![Change::Entry("new".into())]);
+        assert_eq!(w.changes(), vec![Change::Entry(b"new".to_vec())]);
         let _ = std::fs::remove_dir_all(&t);
     }
 
@@ -228,19 +274,19 @@ mod tests {
         let t = tmp("rename");
         std::fs::create_dir_all(t.join("sv/a")).unwrap();
         let mut w = Watcher::new().unwrap();
-        w.arm(&t.join("sv")).unwrap();
+        w.arm(&b(&t.join("sv"))).unwrap();
         std::fs::rename(t.join("sv/a"), t.join("sv/b")).unwrap();
         let events = w.ino.drain().unwrap();
         assert_eq!(events.len(), 2);
         assert_eq!(
             w.classify(events.clone()),
-            vec![Change::Entry("a".into()), Change::Entry("b".into())]
+            vec![Change::Entry(b"a".to_vec()), Change::Entry(b"b".to_vec())]
         );
         // Read between the halves: the directory must be looked at whole.
         assert_eq!(w.classify(events[..1].to_vec()), vec![Change::Everything]);
         assert_eq!(
             w.classify(events[1..].to_vec()),
-            vec![Change::Entry("b".into())]
+            vec![Change::Entry(b"b".to_vec())]
         );
         // Moved out of the directory: no second half will come.
         std::fs::rename(t.join("sv/b"), t.join("b")).unwrap();

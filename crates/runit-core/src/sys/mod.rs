@@ -10,8 +10,13 @@
 #![allow(unsafe_code)]
 
 pub mod init;
+mod daemon;
+mod files;
 pub mod procstate;
 pub mod sandbox;
+
+pub use daemon::*;
+pub use files::*;
 
 use crate::Errno;
 use alloc::vec::Vec;
@@ -573,9 +578,11 @@ pub fn donate_data_slack(heap: &StartupHeap) {
 
 /// Makes a binary crate (`#![no_std]`, `#![no_main]`) a C program: its
 /// `main` calls `$main(&args)` with the command line as byte strings and
-/// exits with what it returns; allocation goes to a [`StartupHeap`]; a
-/// panic (a bug: nothing in such a program should panic) prints
-/// `$name: fatal: internal error` and exits 111.
+/// exits with what it returns; allocation goes to a [`StartupHeap`] (or,
+/// for a program that runs for good, `c_program!(long_lived ...)`, to the
+/// C library's malloc: [`LibcHeap`]); a panic (a bug: nothing in such a
+/// program should panic) prints `$name: fatal: internal error` and exits
+/// 111.
 ///
 /// Without std's entry point nothing is done behind the program's back
 /// either: std would reopen closed descriptors 0-2 on /dev/null and
@@ -584,7 +591,10 @@ pub fn donate_data_slack(heap: &StartupHeap) {
 /// it was given).
 ///
 /// `c_program!(name, main, long_lived)` is the same with [`PoolHeap`] as
-/// the allocator, for a program that runs for the machine's life.
+/// the allocator, for a program that runs for the machine's life;
+/// `c_program!(name, main, malloc)` with [`LibcHeap`], for one that runs
+/// for good and whose needs rise and fall with what it watches (runsvdir:
+/// 10,000 services may come and go), so that what it frees goes back.
 #[macro_export]
 macro_rules! c_program {
     ($name:literal, $main:path) => {
@@ -609,6 +619,19 @@ macro_rules! c_program {
         #[no_mangle]
         extern "C" fn main(_argc: i32, argv: *const *const core::ffi::c_char) -> i32 {
             C_PROGRAM_ALLOCATOR.start();
+            // SAFETY: argv is what the C runtime passes to main.
+            $main(&unsafe { $crate::sys::args(argv) })
+        }
+
+        $crate::c_program!(@common $name);
+    };
+    ($name:literal, $main:path, malloc) => {
+        #[global_allocator]
+        static C_PROGRAM_ALLOCATOR: $crate::sys::LibcHeap = $crate::sys::LibcHeap::new($name);
+
+        #[allow(unsafe_code)]
+        #[no_mangle]
+        extern "C" fn main(_argc: i32, argv: *const *const core::ffi::c_char) -> i32 {
             // SAFETY: argv is what the C runtime passes to main.
             $main(&unsafe { $crate::sys::args(argv) })
         }
