@@ -268,6 +268,10 @@ impl Daemon {
     /// Reads the whole directory and brings the registry in line with it.
     /// False when the directory could not be read (try again soon).
     fn full_scan(&mut self) -> bool {
+        // Made again if it could not be (e.g. out of descriptors, EMFILE).
+        if self.watcher.is_none() {
+            self.watcher = Watcher::new().ok();
+        }
         if let Some(w) = self.watcher.as_mut() {
             let _ = w.arm(&self.dir);
         }
@@ -469,7 +473,6 @@ impl Daemon {
         if let Some((arg, index)) = log {
             self.open_log(args, arg, *index);
         }
-        self.watcher = Watcher::new().ok();
         loop {
             self.reap();
             let now = sys::monotonic_ms();

@@ -24,6 +24,34 @@ pub type Key = (u64, u64);
 /// A name in the services directory.
 pub type Name = Box<[u8]>;
 
+/// Sorts `v` by `less` with a heapsort: not stable, O(n log n) at worst,
+/// and a few hundred bytes of code for each use where core's sorts take
+/// several kilobytes (runsvdir's text is resident for the machine's life).
+pub fn sort_by<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
+    let sift = |v: &mut [T], mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            break;
+        }
+        if child + 1 < end && less(&v[child], &v[child + 1]) {
+            child += 1;
+        }
+        if !less(&v[root], &v[child]) {
+            break;
+        }
+        v.swap(root, child);
+        root = child;
+    };
+    let n = v.len();
+    for i in (0..n / 2).rev() {
+        sift(v, i, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
+    }
+}
+
 /// Least time between two starts of the runsv of one service, in ms.
 pub const RESTART_DELAY_MS: u64 = 1000;
 
@@ -82,7 +110,7 @@ impl Registry {
     /// A full scan found exactly these `(name, key)` pairs (directories,
     /// names without a leading dot).
     pub fn scan(&mut self, mut found: Vec<(Name, Key)>) -> Vec<Action> {
-        found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        sort_by(&mut found, |a, b| a.0 < b.0);
         let mut changes: Vec<(Name, Option<Key>)> = self
             .names
             .iter()
@@ -96,14 +124,20 @@ impl Registry {
     /// Each `name` now leads to `key` (or to no service directory at all).
     /// Changes seen together are applied together, so a rename (one name
     /// gone, another come, same directory) keeps its runsv.
-    pub fn apply(&mut self, mut changes: Vec<(Name, Option<Key>)>) -> Vec<Action> {
-        // Only the last word on each name counts (the sort is stable).
-        changes.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut last: Vec<(Name, Option<Key>)> = Vec::with_capacity(changes.len());
-        for c in changes {
+    pub fn apply(&mut self, changes: Vec<(Name, Option<Key>)>) -> Vec<Action> {
+        // Only the last word on each name counts: sorted by name, then by
+        // when it was said.
+        let mut said: Vec<(Name, usize, Option<Key>)> = changes
+            .into_iter()
+            .enumerate()
+            .map(|(i, (n, k))| (n, i, k))
+            .collect();
+        sort_by(&mut said, |a, b| (&a.0, a.1) < (&b.0, b.1));
+        let mut last: Vec<(Name, Option<Key>)> = Vec::with_capacity(said.len());
+        for (name, _, key) in said {
             match last.last_mut() {
-                Some(l) if l.0 == c.0 => *l = c,
-                _ => last.push(c),
+                Some(l) if l.0 == name => l.1 = key,
+                _ => last.push((name, key)),
             }
         }
         // Merge the changes into the names, noting which services lose a
@@ -143,7 +177,7 @@ impl Registry {
         }
         let mut actions = Vec::new();
         let mut fresh: Vec<Service> = Vec::new();
-        links.sort_by_key(|l| l.0);
+        sort_by(&mut links, |a, b| a < b);
         for (key, name) in links {
             if let Some(i) = self.find(key) {
                 self.services[i].names += 1;
@@ -160,8 +194,18 @@ impl Registry {
             }
         }
         if !fresh.is_empty() {
-            self.services.extend(fresh);
-            self.services.sort_by_key(|s| s.key);
+            // Both in key order: merged.
+            let old = core::mem::take(&mut self.services);
+            let mut merged = Vec::with_capacity(old.len() + fresh.len());
+            let mut old = old.into_iter().peekable();
+            for f in fresh {
+                while let Some(o) = old.next_if(|o| o.key < f.key) {
+                    merged.push(o);
+                }
+                merged.push(f);
+            }
+            merged.extend(old);
+            self.services = merged;
         }
         for o in orphans {
             if let Some(i) = self.find(o).filter(|&i| self.services[i].names == 0) {
@@ -191,7 +235,7 @@ impl Registry {
     /// These children exited; returns how many were runsv being
     /// monitored.
     pub fn exited(&mut self, pids: &mut [i32]) -> usize {
-        pids.sort_unstable();
+        sort_by(pids, |a, b| a < b);
         let mut n = 0;
         for s in &mut self.services {
             if s.pid != 0 && pids.binary_search(&s.pid).is_ok() {
@@ -224,7 +268,7 @@ impl Registry {
         if ready.is_empty() {
             return Vec::new();
         }
-        ready.sort_unstable();
+        sort_by(&mut ready, |a, b| a < b);
         ready.dedup();
         // Each is started under the first of its names.
         let mut named: Vec<Option<Name>> = alloc::vec![None; ready.len()];
@@ -270,6 +314,17 @@ mod tests {
                 *next += 1;
                 r.started(*key, Some(*next), now);
             }
+        }
+    }
+
+    #[test]
+    fn heapsort_sorts() {
+        for n in 0..40u32 {
+            let mut v: Vec<u32> = (0..n).map(|i| i.wrapping_mul(2_654_435_761) % 17).collect();
+            let mut want = v.clone();
+            want.sort();
+            sort_by(&mut v, |a, b| a < b);
+            assert_eq!(v, want);
         }
     }
 

@@ -170,12 +170,11 @@ impl Watcher {
         // directory keeps its runsv only if both names are seen together:
         // a half without its other half is settled by reading the
         // directory itself, where the rename is already complete.
-        let mut arrived: Vec<u32> = events
+        let arrived: Vec<u32> = events
             .iter()
             .filter(|ev| ev.mask & IN_MOVED_TO != 0)
             .map(|ev| ev.cookie)
             .collect();
-        arrived.sort_unstable();
         let mut out = Vec::new();
         for ev in events {
             if ev.mask & IN_Q_OVERFLOW != 0 {
@@ -189,7 +188,7 @@ impl Watcher {
             if on_path || role.links.contains(&ev.name) {
                 out.push(Change::Everything);
             } else if role.target && ev.name[0] != b'.' {
-                if ev.mask & IN_MOVED_FROM != 0 && arrived.binary_search(&ev.cookie).is_err() {
+                if ev.mask & IN_MOVED_FROM != 0 && !arrived.contains(&ev.cookie) {
                     out.push(Change::Everything);
                 } else {
                     out.push(Change::Entry(ev.name));
