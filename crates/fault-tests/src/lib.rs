@@ -209,11 +209,25 @@ pub struct Runsvdir {
 
 impl Runsvdir {
     pub fn start(imp: Impl, scan: &Path, stderr: PathBuf) -> Runsvdir {
+        Runsvdir::start_via(imp, &[], scan, stderr)
+    }
+
+    /// Started through `wrapper` (a program and its arguments that execs
+    /// the rest of its command line, such as `prlimit --nofile=5:`), so
+    /// that the pid is still runsvdir's.
+    pub fn start_via(imp: Impl, wrapper: &[&str], scan: &Path, stderr: PathBuf) -> Runsvdir {
         let bindir = imp.bin("runsv").parent().expect("bin dir").to_path_buf();
         let path = format!("{}:/usr/bin:/bin", bindir.display());
+        let mut cmd = match wrapper.split_first() {
+            Some((prog, args)) => {
+                let mut c = Command::new(prog);
+                c.args(args).arg(imp.bin("runsvdir"));
+                c
+            }
+            None => Command::new(imp.bin("runsvdir")),
+        };
         let guard = Guard::spawn(
-            Command::new(imp.bin("runsvdir"))
-                .arg(scan)
+            cmd.arg(scan)
                 .env("PATH", path)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())

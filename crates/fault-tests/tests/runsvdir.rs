@@ -1,6 +1,7 @@
 //! runsvdir under faults, Debian's beside ours: a service directory
 //! renamed back and forth while runsvdir rescans, symlink loops, the scan
-//! directory deleted and recreated.
+//! directory deleted and recreated, 10,000 services in bursts, and
+//! running out of file descriptors (EMFILE).
 
 use fault_tests::*;
 use std::fs;
@@ -254,4 +255,116 @@ fn ten_thousand_services_in_bursts() {
     );
     assert_eq!((ours.0, ours.1), (10_000, 5_000), "{}", show(&ours));
     assert!(ours.3);
+}
+
+/// What one runsvdir did out of descriptors: services supervised while
+/// the limit held and after it was raised, whether runsvdir still runs,
+/// and the distinct warning lines of runsvdir and of its runsv (the scan
+/// directory shown as `DIR`, service names as `NAME`).
+struct OutOfFiles {
+    while_limited: usize,
+    after: usize,
+    alive: bool,
+    runsvdir_lines: Vec<String>,
+    runsv_lines: Vec<String>,
+}
+
+const EMFILE_SERVICES: usize = 6;
+
+/// runsvdir started with a soft RLIMIT_NOFILE of 6 (runit's runsvdir
+/// needs 5 to read its directory; ours 7 with its self-pipe and inotify
+/// watch, and reads the directory without the watch when short), three
+/// services there and three added; its runsv inherit the limit and cannot
+/// open their supervise files. Then the limit is raised to 1,024 (the new
+/// runsv inherit that) and every service must end up supervised.
+fn out_of_files(imp: Impl) -> OutOfFiles {
+    let t = TempDir::new(&format!("fault-rsd-emfile-{}", imp.name()));
+    let scan = t.join("sv");
+    let add = |i: usize| service(&scan.join(format!("s{i}")), "exec sleep 1000");
+    for i in 0..EMFILE_SERVICES / 2 {
+        add(i);
+    }
+    let r = Runsvdir::start_via(imp, &["prlimit", "--nofile=6:"], &scan, t.join("stderr"));
+    thread::sleep(Duration::from_millis(1500));
+    for i in EMFILE_SERVICES / 2..EMFILE_SERVICES {
+        add(i);
+    }
+    let supervised = || {
+        (0..EMFILE_SERVICES)
+            .filter(|i| {
+                fs::read_to_string(scan.join(format!("s{i}/supervise/stat")))
+                    .is_ok_and(|s| s == "run\n")
+            })
+            .count()
+    };
+    // Long enough for runit's 5-second look at the directory to come.
+    thread::sleep(Duration::from_secs(6));
+    let while_limited = supervised();
+    let raised = std::process::Command::new("prlimit")
+        .arg(format!("--pid={}", r.proc().pid()))
+        .arg("--nofile=1024:")
+        .status()
+        .expect("prlimit");
+    assert!(raised.success(), "prlimit --pid failed");
+    wait_until(Duration::from_secs(30), || supervised() == EMFILE_SERVICES);
+    let after = supervised();
+    let alive = r.proc().alive();
+    let text = fs::read_to_string(&r.stderr).unwrap_or_default();
+    let dir = scan.display().to_string();
+    let mut runsvdir_lines = Vec::new();
+    let mut runsv_lines = Vec::new();
+    for line in text.lines() {
+        let line = line.replace(&dir, "DIR");
+        if line.starts_with("runsvdir ") {
+            runsvdir_lines.push(line);
+        } else if let Some(rest) = line.strip_prefix("runsv ") {
+            let (_, what) = rest.split_once(": ").unwrap_or(("", rest));
+            runsv_lines.push(format!("runsv NAME: {what}"));
+        }
+    }
+    for v in [&mut runsvdir_lines, &mut runsv_lines] {
+        v.sort();
+        v.dedup();
+    }
+    OutOfFiles {
+        while_limited,
+        after,
+        alive,
+        runsvdir_lines,
+        runsv_lines,
+    }
+}
+
+#[test]
+fn out_of_file_descriptors_then_raised() {
+    let (theirs, ours) = both(out_of_files);
+    let show = |x: &OutOfFiles| {
+        format!(
+            "{} of {EMFILE_SERVICES} supervised while limited, {} after the raise; runsvdir {}; \
+             runsvdir says {:?}; its runsv say {:?}",
+            x.while_limited,
+            x.after,
+            if x.alive { "running" } else { "gone" },
+            x.runsvdir_lines,
+            x.runsv_lines,
+        )
+    };
+    record(
+        "runsvdir-emfile",
+        Row {
+            program: "runsvdir",
+            fault: "RLIMIT_NOFILE 6 (EMFILE in runsvdir and its runsv), 3 services added, then raised to 1,024",
+            runit: &show(&theirs),
+            ours: &show(&ours),
+            figure: &format!(
+                "{} of {EMFILE_SERVICES} unsupervised after the raise (runit {})",
+                EMFILE_SERVICES - ours.after,
+                EMFILE_SERVICES - theirs.after
+            ),
+        },
+    );
+    println!("runit: {}\nours: {}", show(&theirs), show(&ours));
+    assert_eq!(ours.after, EMFILE_SERVICES, "{}", show(&ours));
+    assert!(ours.alive);
+    assert_eq!(ours.runsvdir_lines, theirs.runsvdir_lines);
 }

@@ -169,7 +169,8 @@ impl Daemon {
         let Some(log) = self.log.as_mut() else {
             return;
         };
-        let mut buf = [0u8; 4096];
+        // Small: this frame is on the stack for good.
+        let mut buf = [0u8; 512];
         let mut changed = false;
         while let Ok(n @ 1..) = sys::read(log.read.raw(), &mut buf) {
             log.line.push(&buf[..n]);
@@ -223,7 +224,16 @@ impl Daemon {
 
     /// Reads the directory once (`None` when it cannot be read).
     fn list(&mut self) -> Option<Listing> {
-        let mut rd = match c_path(&self.dir).and_then(|d| sys::Dir::open(&d)) {
+        let open = |dir: &[u8]| c_path(dir).and_then(|d| sys::Dir::open(&d));
+        let mut opened = open(&self.dir);
+        if matches!(opened, Err(Errno(libc::EMFILE))) && self.watcher.is_some() {
+            // Out of descriptors: the directory comes before the watch
+            // (runit's runsvdir holds fewer descriptors than ours, and
+            // would read it); the watch is made again at the next scan.
+            self.watcher = None;
+            opened = open(&self.dir);
+        }
+        let mut rd = match opened {
             Ok(rd) => rd,
             Err(e) => {
                 let what: &[u8] = if e.0 == libc::ENOTDIR {

@@ -64,20 +64,33 @@ pub enum Action {
     Stop { pid: i32 },
 }
 
+/// [`Service::started`] of a service not started yet (the monotonic
+/// clock is past it long before runsvdir starts).
+const NEVER: u64 = 0;
+
 struct Service {
     key: Key,
     /// The runsv's pid, 0 when none runs.
     pid: i32,
-    /// When its runsv was last started (monotonic ms).
-    started: Option<u64>,
+    /// When its runsv was last started (monotonic ms), [`NEVER`] if not.
+    started: u64,
     /// How many names lead here.
     names: u32,
 }
 
+/// A name in [`Registry::text`] and the directory it leads to.
+struct NameRec {
+    at: u32,
+    len: u32,
+    key: Key,
+}
+
 #[derive(Default)]
 pub struct Registry {
-    /// Sorted by name.
-    names: Vec<(Name, Key)>,
+    /// Sorted by name; the bytes of the names lie in `text`, one after
+    /// the other (one allocation, not one per name).
+    names: Vec<NameRec>,
+    text: Vec<u8>,
     /// Sorted by key.
     services: Vec<Service>,
     /// Services whose runsv is not running and should be.
@@ -98,6 +111,10 @@ impl Registry {
         self.services.is_empty()
     }
 
+    fn name(&self, r: &NameRec) -> &[u8] {
+        &self.text[r.at as usize..(r.at + r.len) as usize]
+    }
+
     fn find(&self, key: Key) -> Option<usize> {
         self.services.binary_search_by_key(&key, |s| s.key).ok()
     }
@@ -114,8 +131,9 @@ impl Registry {
         let mut changes: Vec<(Name, Option<Key>)> = self
             .names
             .iter()
-            .filter(|(n, _)| found.binary_search_by(|(f, _)| f.cmp(n)).is_err())
-            .map(|(n, _)| (n.clone(), None))
+            .map(|r| self.name(r))
+            .filter(|n| found.binary_search_by(|(f, _)| (**f).cmp(n)).is_err())
+            .map(|n| (n.into(), None))
             .collect();
         changes.extend(found.into_iter().map(|(n, k)| (n, Some(k))));
         self.apply(changes)
@@ -142,33 +160,44 @@ impl Registry {
         }
         // Merge the changes into the names, noting which services lose a
         // name and which directories gain one.
-        let old = core::mem::take(&mut self.names);
-        let mut names = Vec::with_capacity(old.len() + last.len());
+        let mut names = Vec::with_capacity(self.names.len() + last.len());
+        let mut text = Vec::new();
+        let keep = |names: &mut Vec<NameRec>, text: &mut Vec<u8>, name: &[u8], key| {
+            names.push(NameRec {
+                at: text.len() as u32,
+                len: name.len() as u32,
+                key,
+            });
+            text.extend_from_slice(name);
+        };
         let mut orphans = Vec::new();
         let mut links: Vec<(Key, Name)> = Vec::new();
-        let mut old = old.into_iter().peekable();
+        let mut old = self.names.iter().peekable();
         for (name, key) in last {
-            while let Some(o) = old.next_if(|o| o.0 < name) {
-                names.push(o);
+            while let Some(o) = old.next_if(|o| *self.name(o) < *name) {
+                keep(&mut names, &mut text, self.name(o), o.key);
             }
-            let before = old.next_if(|o| o.0 == name).map(|o| o.1);
+            let before = old.next_if(|o| *self.name(o) == *name).map(|o| o.key);
+            if let Some(k) = key {
+                keep(&mut names, &mut text, &name, k);
+            }
             if before == key {
-                if let Some(k) = key {
-                    names.push((name, k));
-                }
                 continue;
             }
             if let Some(o) = before {
                 orphans.push(o);
             }
             if let Some(k) = key {
-                links.push((k, name.clone()));
-                names.push((name, k));
+                links.push((k, name));
             }
         }
-        names.extend(old);
+        for o in old {
+            keep(&mut names, &mut text, self.name(o), o.key);
+        }
         names.shrink_to_fit();
+        text.shrink_to_fit();
         self.names = names;
+        self.text = text;
 
         for o in &orphans {
             if let Some(i) = self.find(*o) {
@@ -187,7 +216,7 @@ impl Registry {
                 fresh.push(Service {
                     key,
                     pid: 0,
-                    started: None,
+                    started: NEVER,
                     names: 1,
                 });
                 actions.push(Action::Start { key, name });
@@ -226,7 +255,7 @@ impl Registry {
         };
         let s = &mut self.services[i];
         s.pid = pid.unwrap_or(0);
-        s.started = Some(now);
+        s.started = now.max(NEVER + 1);
         if pid.is_none() {
             self.dead.push(key);
         }
@@ -259,7 +288,7 @@ impl Registry {
             if s.pid != 0 {
                 return false;
             }
-            let is_ready = s.started.is_none_or(|t| now >= t + RESTART_DELAY_MS);
+            let is_ready = s.started == NEVER || now >= s.started + RESTART_DELAY_MS;
             if is_ready {
                 ready.push(key);
             }
@@ -272,9 +301,9 @@ impl Registry {
         ready.dedup();
         // Each is started under the first of its names.
         let mut named: Vec<Option<Name>> = alloc::vec![None; ready.len()];
-        for (name, key) in &self.names {
-            if let Ok(i) = ready.binary_search(key) {
-                named[i].get_or_insert_with(|| name.clone());
+        for r in &self.names {
+            if let Ok(i) = ready.binary_search(&r.key) {
+                named[i].get_or_insert_with(|| self.name(r).into());
             }
         }
         ready
@@ -290,7 +319,10 @@ impl Registry {
             .iter()
             .filter_map(|&k| self.find(k).map(|i| &self.services[i]))
             .filter(|s| s.pid == 0)
-            .map(|s| s.started.map_or(now, |t| t + RESTART_DELAY_MS))
+            .map(|s| match s.started {
+                NEVER => now,
+                t => t + RESTART_DELAY_MS,
+            })
             .min()
     }
 }
@@ -478,10 +510,10 @@ mod tests {
         let a = r.scan(found);
         assert_eq!(a.len(), 10_000);
         let mut pid = 0;
-        apply(&mut r, &a, &mut pid, 0);
+        apply(&mut r, &a, &mut pid, 5000);
         let mut all: Vec<i32> = r.pids().collect();
         assert_eq!(r.exited(&mut all), 10_000);
-        assert_eq!(r.due(RESTART_DELAY_MS).len(), 10_000);
+        assert_eq!(r.due(5000 + RESTART_DELAY_MS).len(), 10_000);
     }
 
     #[test]

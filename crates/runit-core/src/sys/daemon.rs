@@ -307,15 +307,16 @@ impl Inotify {
     }
 
     /// Reads every queued event without blocking.
-    // Not inlined: its 4 kB buffer would widen the frame of the caller's
-    // poll loop, which stays touched for the process's life.
+    // Not inlined, and a small buffer (room for three events with the
+    // longest names): its frame would widen the caller's poll loop, whose
+    // stack pages stay for the process's life.
     #[inline(never)]
     pub fn drain(&self) -> Result<Vec<InotifyEvent>, Errno> {
         const HDR: usize = core::mem::size_of::<libc::inotify_event>();
         let word =
             |b: &[u8], at: usize| u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
         let mut out = Vec::new();
-        let mut buf = [0u8; 4096];
+        let mut buf = [0u8; 1024];
         loop {
             let n = match super::read(self.fd(), &mut buf) {
                 Ok(0) | Err(Errno(libc::EAGAIN)) => break,
