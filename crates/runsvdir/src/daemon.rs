@@ -28,11 +28,19 @@ const CHECK_EVERY: u64 = 5000;
 const RETRY_EVERY: u64 = 1000;
 /// A dot goes to the log this often, so old messages scroll away.
 const DOT_EVERY: u64 = 900_000;
-/// The signals runsvdir catches: each runsv gets these back at their
-/// default and inherits every other disposition, so a signal ignored
-/// where runsvdir was started (`runsvdir ... &` in a script ignores
-/// SIGINT and SIGQUIT) stays ignored down to the services, as with runit.
-const CAUGHT: [i32; 4] = [libc::SIGTERM, libc::SIGHUP, libc::SIGALRM, libc::SIGCHLD];
+/// The signals runsvdir catches, then SIGPIPE, which it ignores (a
+/// reader of its stderr gone must not end it): each runsv gets these back
+/// at their default and inherits every other disposition, so a signal
+/// ignored where runsvdir was started (`runsvdir ... &` in a script
+/// ignores SIGINT and SIGQUIT) stays ignored down to the services, as
+/// with runit.
+const CAUGHT: [i32; 5] = [
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGALRM,
+    libc::SIGCHLD,
+    libc::SIGPIPE,
+];
 
 /// The log argument shown in `ps`, fed by a pipe that is our stderr.
 struct Log {
@@ -469,7 +477,8 @@ impl Daemon {
     /// Runs until SIGTERM (exit 0) or SIGHUP (runsv told to stop, exit
     /// 111). `args` is the command line, whose log argument is rewritten.
     pub fn run(mut self, args: &[&[u8]], log: Option<&(Vec<u8>, usize)>) -> i32 {
-        let pipe = match SelfPipe::install(&CAUGHT) {
+        let _ = sys::ignore(libc::SIGPIPE);
+        let pipe = match SelfPipe::install(&CAUGHT[..4]) {
             Ok(p) => p,
             Err(e) => {
                 let mut b = self.prefix.clone();

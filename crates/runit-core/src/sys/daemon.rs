@@ -91,6 +91,18 @@ impl SelfPipe {
     }
 }
 
+/// Ignores `sig` (SIG_IGN), as exec passes on.
+pub fn ignore(sig: i32) -> Result<(), Errno> {
+    // SAFETY: sa is zeroed then filled; SIG_IGN runs no code.
+    cvt(unsafe {
+        let mut sa: libc::sigaction = core::mem::zeroed();
+        sa.sa_sigaction = libc::SIG_IGN;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(sig, &sa, core::ptr::null_mut())
+    })
+    .map(drop)
+}
+
 /// kill(2).
 pub fn kill(pid: i32, sig: i32) -> Result<(), Errno> {
     // SAFETY: kill takes no pointers.
