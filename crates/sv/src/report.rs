@@ -242,7 +242,7 @@ impl<'a> StatusRun<'a> {
         let fifo = sys::is_pipe(sys::raw(&ok));
         self.done.push(ok);
         if !fifo {
-            return Err(Miss::Ok(Refused::NotFifo.into()));
+            return Err(Miss::Ok(runit::secure::refusal(Refused::NotFifo)));
         }
         let warn = |what: &str, e: &io::Error| {
             Miss::Status(Problem::Warn(format!(
