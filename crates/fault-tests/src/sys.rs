@@ -8,6 +8,9 @@ use std::path::Path;
 /// Counts the execs of one file (fanotify's FAN_OPEN_EXEC): a start of
 /// `./run` counts even when the process is killed before it does
 /// anything, and a shell reading the script does not count.
+/// The descriptors events carry are close-on-exec: a process another
+/// test starts meanwhile must not inherit them (the EMFILE case counts
+/// every descriptor).
 pub struct ExecCounter(OwnedFd);
 
 impl ExecCounter {
@@ -16,7 +19,7 @@ impl ExecCounter {
         let fd = unsafe {
             libc::fanotify_init(
                 libc::FAN_CLASS_NOTIF | libc::FAN_NONBLOCK | libc::FAN_CLOEXEC,
-                libc::O_RDONLY as u32,
+                (libc::O_RDONLY | libc::O_CLOEXEC) as u32,
             )
         };
         assert!(
