@@ -253,7 +253,8 @@ impl Daemon {
                 return None;
             }
         };
-        let mut found = Vec::new();
+        // As many as last time, most likely.
+        let mut found = Vec::with_capacity(self.registry.names());
         let mut found_names = Vec::new();
         let mut vanished = false;
         loop {

@@ -102,6 +102,11 @@ impl Registry {
         Registry::default()
     }
 
+    /// Number of names known.
+    pub fn names(&self) -> usize {
+        self.names.len()
+    }
+
     /// Number of services (directories) known.
     pub fn len(&self) -> usize {
         self.services.len()
@@ -128,13 +133,13 @@ impl Registry {
     /// names without a leading dot).
     pub fn scan(&mut self, mut found: Vec<(Name, Key)>) -> Vec<Action> {
         sort_by(&mut found, |a, b| a.0 < b.0);
-        let mut changes: Vec<(Name, Option<Key>)> = self
+        let gone = self
             .names
             .iter()
             .map(|r| self.name(r))
-            .filter(|n| found.binary_search_by(|(f, _)| (**f).cmp(n)).is_err())
-            .map(|n| (n.into(), None))
-            .collect();
+            .filter(|n| found.binary_search_by(|(f, _)| (**f).cmp(n)).is_err());
+        let mut changes = Vec::with_capacity(gone.clone().count() + found.len());
+        changes.extend(gone.map(|n| (n.into(), None)));
         changes.extend(found.into_iter().map(|(n, k)| (n, Some(k))));
         self.apply(changes)
     }
@@ -160,8 +165,10 @@ impl Registry {
         }
         // Merge the changes into the names, noting which services lose a
         // name and which directories gain one.
+        // Sized up front: no buffer is grown (and left behind) on the way.
         let mut names = Vec::with_capacity(self.names.len() + last.len());
-        let mut text = Vec::new();
+        let size = self.text.len() + last.iter().map(|(n, _)| n.len()).sum::<usize>();
+        let mut text = Vec::with_capacity(size);
         let keep = |names: &mut Vec<NameRec>, text: &mut Vec<u8>, name: &[u8], key| {
             names.push(NameRec {
                 at: text.len() as u32,
@@ -171,7 +178,7 @@ impl Registry {
             text.extend_from_slice(name);
         };
         let mut orphans = Vec::new();
-        let mut links: Vec<(Key, Name)> = Vec::new();
+        let mut links: Vec<(Key, Name)> = Vec::with_capacity(last.len());
         let mut old = self.names.iter().peekable();
         for (name, key) in last {
             while let Some(o) = old.next_if(|o| *self.name(o) < *name) {
@@ -204,8 +211,8 @@ impl Registry {
                 self.services[i].names -= 1;
             }
         }
-        let mut actions = Vec::new();
-        let mut fresh: Vec<Service> = Vec::new();
+        let mut actions = Vec::with_capacity(links.len() + orphans.len());
+        let mut fresh: Vec<Service> = Vec::with_capacity(links.len());
         sort_by(&mut links, |a, b| a < b);
         for (key, name) in links {
             if let Some(i) = self.find(key) {
