@@ -226,6 +226,7 @@ impl Runsvdir {
             }
             None => Command::new(imp.bin("runsvdir")),
         };
+        only_stdio(&mut cmd);
         let guard = Guard::spawn(
             cmd.arg(scan)
                 .env("PATH", path)
