@@ -9,9 +9,9 @@
 //! call (credentials, account lookups, nice) keep their wrappers.
 #![allow(unsafe_code)]
 
-pub mod init;
 mod daemon;
 mod files;
+pub mod init;
 pub mod procstate;
 pub mod sandbox;
 
