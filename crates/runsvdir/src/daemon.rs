@@ -467,7 +467,7 @@ impl Daemon {
 
     fn reap(&mut self) {
         let mut gone = Vec::new();
-        while let Some(pid) = sys::reap_any() {
+        while let Some((pid, _)) = sys::reap_any() {
             gone.push(pid);
         }
         if !gone.is_empty() {

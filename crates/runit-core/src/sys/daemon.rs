@@ -109,19 +109,83 @@ pub fn kill(pid: i32, sig: i32) -> Result<(), Errno> {
     cvt(unsafe { libc::syscall(libc::SYS_kill, pid, sig) }).map(drop)
 }
 
-/// A child that has ended, without waiting: its pid, or `None`.
-pub fn reap_any() -> Option<i32> {
-    let mut status = 0;
-    // SAFETY: status is a valid int for the kernel to write.
-    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-    (pid > 0).then_some(pid)
+/// A wait status as waitpid(2) reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitStatus(pub i32);
+
+impl WaitStatus {
+    /// The exit code, if the child exited normally.
+    pub fn exit_code(self) -> Option<i32> {
+        libc::WIFEXITED(self.0).then(|| libc::WEXITSTATUS(self.0))
+    }
+    /// The signal that ended the child, if one did.
+    pub fn term_signal(self) -> Option<i32> {
+        libc::WIFSIGNALED(self.0).then(|| libc::WTERMSIG(self.0))
+    }
+    /// The low byte of the raw status (signal number, 0 on normal exit).
+    pub fn low_byte(self) -> i32 {
+        self.0 & 0xff
+    }
 }
 
-/// poll(2) of `(fd, events)`; the events seen come back in `revents`.
-pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> Result<usize, Errno> {
-    // SAFETY: fds is a valid array of fds.len() pollfd.
-    let n = cvt(unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) })?;
-    Ok(n as usize)
+/// Reaps one finished child (any) without waiting; `None` when none has
+/// finished (or there are no children).
+pub fn reap_any() -> Option<(i32, WaitStatus)> {
+    let mut st = 0i32;
+    loop {
+        // SAFETY: st is a writable int.
+        let r =
+            unsafe { libc::syscall(libc::SYS_wait4, -1, &mut st as *mut i32, libc::WNOHANG, 0) };
+        match cvt(r) {
+            Err(Errno(libc::EINTR)) => continue,
+            Ok(pid) if pid > 0 => return Some((pid as i32, WaitStatus(st))),
+            _ => return None,
+        }
+    }
+}
+
+/// One descriptor to wait on in [`poll`].
+pub use libc::pollfd as PollFd;
+
+pub fn pollfd(fd: i32, events: i16) -> PollFd {
+    PollFd {
+        fd,
+        events,
+        revents: 0,
+    }
+}
+
+pub const POLLIN: i16 = libc::POLLIN;
+pub const POLLOUT: i16 = libc::POLLOUT;
+
+/// poll(2) (as ppoll); `timeout_ms < 0` waits forever. EINTR is reported
+/// as 0 ready.
+pub fn poll(fds: &mut [PollFd], timeout_ms: i32) -> Result<usize, Errno> {
+    let ts = libc::timespec {
+        tv_sec: (timeout_ms.max(0) / 1000) as libc::time_t,
+        tv_nsec: ((timeout_ms.max(0) % 1000) as libc::c_long) * 1_000_000,
+    };
+    let tsp = if timeout_ms < 0 {
+        core::ptr::null()
+    } else {
+        &ts as *const libc::timespec
+    };
+    // SAFETY: the slice is valid for fds.len() pollfd entries; ts lives
+    // across the call; no signal mask is passed.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_ppoll,
+            fds.as_mut_ptr(),
+            fds.len() as libc::nfds_t,
+            tsp,
+            core::ptr::null::<u8>(),
+            0usize,
+        )
+    };
+    match cvt(r) {
+        Err(Errno(libc::EINTR)) => Ok(0),
+        r => r.map(|n| n as usize),
+    }
 }
 
 fn clock(id: libc::clockid_t) -> (i64, u32) {
@@ -530,12 +594,10 @@ mod tests {
         let pipe = SelfPipe::install(&[libc::SIGUSR2]).unwrap();
         kill(std::process::id() as i32, libc::SIGUSR2).unwrap();
         // Another thread of the harness may take the signal: wait for it.
-        let mut fds = [libc::pollfd {
-            fd: pipe.fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        assert_eq!(poll(&mut fds, 10_000), Ok(1));
+        // (A signal taken by this thread ends a poll with 0 ready.)
+        let mut fds = [pollfd(pipe.fd(), POLLIN)];
+        let ready = (0..100).find_map(|_| poll(&mut fds, 10_000).ok().filter(|&n| n > 0));
+        assert_eq!(ready, Some(1));
         let got = pipe.drain();
         assert!(got.contains(libc::SIGUSR2) && !got.contains(libc::SIGUSR1));
     }
