@@ -84,7 +84,9 @@ fn one(c: u8, before: &Status, cur: &Status) -> Verdict {
     let up = |b: bool| if b { DoneIfCheck } else { NotYet };
     match c {
         b'u' => up(cur.wants_up() && running(cur)),
-        b'd' => yes(cur.wants_down() && cur.pid == 0),
+        // Down, not `finish` about to start (runsv records the run's end
+        // before it forks ./finish): stage 3 relies on finish having run.
+        b'd' => yes(cur.wants_down() && cur.pid == 0 && cur.state != RunState::Finish),
         // runsv gone is decided by the caller; while it runs, not yet.
         b'x' => NotYet,
         b'o' => yes(cur.wants_down()
@@ -180,6 +182,8 @@ mod tests {
         assert_eq!(verdict(b"d", &before, &before), NotYet);
         assert_eq!(verdict(b"d", &before, &st(7, b'd', RUN)), NotYet);
         assert_eq!(verdict(b"d", &before, &st(8, b'd', FIN)), NotYet);
+        // the run's end recorded, finish not yet forked
+        assert_eq!(verdict(b"d", &before, &st(0, b'd', FIN)), NotYet);
         assert_eq!(verdict(b"d", &before, &st(0, b'd', DOWN)), Done);
     }
 
