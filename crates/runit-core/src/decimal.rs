@@ -5,7 +5,13 @@
 pub const MAX_LEN: usize = 20;
 
 /// `n` in decimal, at the end of `buf`.
-pub fn unsigned(mut n: u64, buf: &mut [u8; MAX_LEN]) -> &str {
+pub fn unsigned(n: u64, buf: &mut [u8; MAX_LEN]) -> &str {
+    ascii(unsigned_bytes(n, buf))
+}
+
+/// `n`'s decimal digits as bytes, at the end of `buf` (for a caller that
+/// appends bytes and need not check them as text).
+pub fn unsigned_bytes(mut n: u64, buf: &mut [u8; MAX_LEN]) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -15,7 +21,7 @@ pub fn unsigned(mut n: u64, buf: &mut [u8; MAX_LEN]) -> &str {
             break;
         }
     }
-    ascii(&buf[i..])
+    &buf[i..]
 }
 
 /// `n` in decimal with a leading `-` when negative, at the end of `buf`.

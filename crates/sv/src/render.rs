@@ -47,10 +47,13 @@ pub fn push_status_line(
     s.extend_from_slice(b": ");
     if state != 0 {
         s.extend_from_slice(b"(pid ");
-        s.extend_from_slice(decimal_digits(u64::from(st.pid), &mut digits));
+        s.extend_from_slice(decimal::unsigned_bytes(u64::from(st.pid), &mut digits));
         s.extend_from_slice(b") ");
     }
-    s.extend_from_slice(decimal_digits(st.since.secs_until(&now), &mut digits));
+    s.extend_from_slice(decimal::unsigned_bytes(
+        st.since.secs_until(&now),
+        &mut digits,
+    ));
     s.push(b's');
     let running = st.pid != 0;
     if !running && !normally_down {
@@ -71,20 +74,6 @@ pub fn push_status_line(
     if running && st.term_sent {
         s.extend_from_slice(b", got TERM");
     }
-}
-
-/// `n`'s decimal digits, at the end of `buf`.
-fn decimal_digits(mut n: u64, buf: &mut [u8; decimal::MAX_LEN]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[i..]
 }
 
 /// What follows runit's line for a running service that declares
