@@ -338,9 +338,9 @@ impl Tally {
     }
 }
 
-/// The text of a log directory: its rotated files in name order, then
-/// `current` (what a reader of the whole log gets).
-pub fn log_text(dir: &Path) -> String {
+/// A log directory's files: its rotated ones in name order, then
+/// `current`.
+pub fn log_file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -351,6 +351,12 @@ pub fn log_text(dir: &Path) -> String {
     names.sort();
     names.push("current".into());
     names
+}
+
+/// The text of a log directory: its rotated files in name order, then
+/// `current` (what a reader of the whole log gets).
+pub fn log_text(dir: &Path) -> String {
+    log_file_names(dir)
         .iter()
         .map(|n| String::from_utf8_lossy(&fs::read(dir.join(n)).unwrap_or_default()).into_owned())
         .collect()

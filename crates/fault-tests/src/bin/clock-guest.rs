@@ -69,16 +69,7 @@ impl Logger {
 
     /// The log's files: rotated ones in name order, then `current`.
     fn files(&self) -> Vec<File> {
-        let mut names: Vec<String> = fs::read_dir(&self.dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with('@'))
-            .collect();
-        names.sort();
-        names.push("current".into());
-        names
+        fault_tests::log_file_names(&self.dir)
             .into_iter()
             .map(|name| {
                 let text = fs::read(self.dir.join(&name)).unwrap_or_default();
