@@ -13,8 +13,10 @@
 //!
 //! `exit N` or `signal N` and `ended` appear once a `run` has ended; the
 //! times are Unix seconds. The file is rewritten (`history.new`, then
-//! renamed) at runsv's start, at each start of `run` and when `run` ends,
-//! before the status record says so.
+//! renamed) at each start of `run` and when `run` ends, before the status
+//! record says so; at runsv's start only for a service that is not started
+//! at once (the start writes it a moment later, and each rewrite costs the
+//! file system a new file).
 
 use std::path::Path;
 
@@ -45,11 +47,24 @@ pub struct History {
 }
 
 impl History {
-    /// A fresh history, published at once so that a file left by an
-    /// earlier runsv is not taken for this one's.
-    pub fn begin(&mut self, names: [&str; 2], now: i64) {
+    /// A fresh history. A file left by an earlier runsv must not be taken
+    /// for this one's: it is replaced now, or, when `run` starts at once
+    /// (`starting`), removed and written by that start.
+    pub fn begin(&mut self, names: [&str; 2], now: i64, starting: bool) {
         self.runsv_since = now;
-        self.publish(names);
+        if starting {
+            // unlink(2) never follows a link; a missing file is the usual case
+            let _ = std::fs::remove_file(names[1]);
+        } else {
+            self.publish(names);
+        }
+    }
+
+    /// A start that could not fork: the history says so (no start yet).
+    pub fn start_failed(&mut self, names: [&str; 2]) {
+        if self.starts == 0 {
+            self.publish(names);
+        }
     }
 
     pub fn started(&mut self, names: [&str; 2], pid: i32) {

@@ -114,12 +114,14 @@ fn start(args: Vec<OsString>) -> Option<(Runner, SelfPipe, Supervise, Option<Sup
     };
     main_sv.publish(&r.ctx.prefix, &r.main);
     let names = main_sv.names.history;
-    main_sv.history.begin(names, now.unix_secs());
+    main_sv
+        .history
+        .begin(names, now.unix_secs(), r.main.wants_start());
     main_sv.open_ok(&r.ctx.prefix);
     if let (Some(sv), Some(log)) = (log_sv.as_mut(), r.log.as_ref()) {
         sv.publish(&r.ctx.prefix, log);
         let names = sv.names.history;
-        sv.history.begin(names, now.unix_secs());
+        sv.history.begin(names, now.unix_secs(), log.wants_start());
         sv.open_ok(&r.ctx.prefix);
     }
     Some((r, selfpipe, main_sv, log_sv))
@@ -369,9 +371,10 @@ struct SysFx<'a> {
 impl SysFx<'_> {
     /// Counts a start of `run` in `supervise/history`.
     fn run_started(&mut self, pid: Option<i32>) {
-        if let Some(pid) = pid {
-            let names = self.sv.names.history;
-            self.sv.history.started(names, pid);
+        let names = self.sv.names.history;
+        match pid {
+            Some(pid) => self.sv.history.started(names, pid),
+            None => self.sv.history.start_failed(names),
         }
     }
 
