@@ -45,7 +45,7 @@ fn start(args: Vec<OsString>) -> Option<(Runner, SelfPipe, Supervise, Option<Sup
     }
     let dir = args[1].to_string_lossy().into_owned();
     let prefix = format!("runsv {dir}");
-    let selfpipe = match SelfPipe::install(&[libc::SIGCHLD, libc::SIGTERM]) {
+    let selfpipe = match sys::self_pipe(&[libc::SIGCHLD, libc::SIGTERM]) {
         Ok(p) => p,
         Err(e) => msg::fatal(
             &prefix,

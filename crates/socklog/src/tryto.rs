@@ -70,7 +70,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     for &fd in &sources {
         let _ = sys::set_nonblocking(fd, true);
     }
-    let signals = sys::SelfPipe::install(&CAUGHT).unwrap_or_else(|e| {
+    let signals = sys::self_pipe(&CAUGHT).unwrap_or_else(|e| {
         msg::fatal(
             PROG,
             111,

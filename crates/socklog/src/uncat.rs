@@ -90,7 +90,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         }
     };
     let _ = sys::default_action(libc::SIGPIPE);
-    let signals = sys::SelfPipe::install(&CAUGHT).unwrap_or_else(|e| {
+    let signals = sys::self_pipe(&CAUGHT).unwrap_or_else(|e| {
         msg::fatal(
             PROG,
             111,

@@ -282,7 +282,7 @@ pub fn wait_all(
         if pending.is_empty() {
             break;
         }
-        let pipe = sigio.get_or_insert_with(|| SelfPipe::install(&[libc::SIGIO]).ok());
+        let pipe = sigio.get_or_insert_with(|| sys::self_pipe(&[libc::SIGIO]).ok());
         sleep_until_relevant(&mut pending, pipe.as_ref(), deadline);
     }
 }

@@ -8,7 +8,7 @@ use crate::line::{Engine, Target};
 use crate::logdir::{info, LogDir};
 use crate::options::{self, Options, Refusal};
 use runit::msg;
-use runit::sys::{self, SelfPipe};
+use runit::sys;
 use std::ffi::OsString;
 use std::time::Instant;
 
@@ -168,7 +168,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Err(r) => return refuse(&argv0, r),
     };
     let verbose = opts.verbose;
-    let pipe = match SelfPipe::install(&CAUGHT[..4]) {
+    let pipe = match sys::self_pipe(&CAUGHT[..4]) {
         Ok(p) => p,
         Err(e) => msg::fatal(
             PROG,

@@ -8,32 +8,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// How a finished child ended, as waitpid(2) reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WaitStatus(pub i32);
-
-impl WaitStatus {
-    /// The exit code, if the child exited normally.
-    pub fn exit_code(self) -> Option<i32> {
-        libc::WIFEXITED(self.0).then(|| libc::WEXITSTATUS(self.0))
-    }
-    /// The signal that ended the child, if one did.
-    pub fn term_signal(self) -> Option<i32> {
-        libc::WIFSIGNALED(self.0).then(|| libc::WTERMSIG(self.0))
-    }
-    /// The low byte of the raw status (signal number, 0 on normal exit).
-    pub fn low_byte(self) -> i32 {
-        self.0 & 0xff
-    }
-}
-
-/// Reaps one finished child without waiting; `None` when none has finished.
-pub fn reap_any() -> Option<(i32, WaitStatus)> {
-    let mut st = 0;
-    // SAFETY: st is a valid int for waitpid to fill.
-    let pid = unsafe { libc::waitpid(-1, &mut st, libc::WNOHANG) };
-    (pid > 0).then_some((pid, WaitStatus(st)))
-}
+pub use runit_core::sys::{reap_any, WaitStatus};
 
 /// Waits for `pid` to finish.
 pub fn wait_pid(pid: i32) -> io::Result<WaitStatus> {
