@@ -82,14 +82,19 @@ pub enum Step {
 
 /// Writes `bytes` to the temporary `tmp` and renames it over `dest`, so a
 /// reader sees the old or the new content. A file or link left at `tmp`
-/// (an earlier crash, or planted) is removed first, never written through;
-/// the new file gets exactly `mode`.
+/// (an earlier crash, or planted) is removed and the file created again,
+/// never written through; the new file gets exactly `mode`.
 pub fn replace(tmp: &Path, dest: &Path, bytes: &[u8], mode: u32) -> Result<(), (Step, io::Error)> {
-    match std::fs::remove_file(tmp) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err((Step::Open, e)),
-        _ => {}
-    }
-    let mut f = create_new(tmp, mode).map_err(|e| (Step::Open, e))?;
+    let mut f = match create_new(tmp, mode) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            match std::fs::remove_file(tmp) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err((Step::Open, e)),
+                _ => {}
+            }
+            create_new(tmp, mode).map_err(|e| (Step::Open, e))?
+        }
+        r => r.map_err(|e| (Step::Open, e))?,
+    };
     f.write_all(bytes).map_err(|e| (Step::Write, e))?;
     drop(f);
     std::fs::rename(tmp, dest).map_err(|e| (Step::Rename, e))

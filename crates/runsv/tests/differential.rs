@@ -466,7 +466,13 @@ fn deleted_supervise_warns_alike() {
         let t = TempDir::new(tag);
         let dir = service(&t.join("svc"), "exec sleep 1000");
         let r = Runsv::start(runsv, &dir);
-        assert!(wait_until(LONG, || stat(&dir) == "run\n"));
+        // The record is written last: once it says run, runsv has no file
+        // half written when supervise/ goes.
+        let written = || {
+            let s = snapshot(&dir);
+            s.starts_with("run |") && s.ends_with("state:1")
+        };
+        assert!(wait_until(LONG, written));
         let svc = r.service().expect("the service is runsv's child");
         fs::remove_dir_all(dir.join("supervise")).unwrap();
         svc.kill();
