@@ -119,22 +119,13 @@ fn run_scenario(tag: &str, reboot: bool, ro: bool, scenario: &str) -> (String, S
     }
     fs::write(t.join("setup"), SETUP).unwrap();
     fs::write(t.join("scenario"), scenario).unwrap();
-    let mut cmd = std::process::Command::new("unshare");
-    cmd.args([
-        "--pid",
-        "--fork",
-        "--kill-child",
-        "--mount-proc",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-    ])
-    .arg(t.join("setup"))
-    .arg(t.path())
-    .env("REBOOT", if reboot { "1" } else { "" })
-    .env("RO", if ro { "1" } else { "" })
-    .stdin(std::process::Stdio::null());
+    let mut cmd = testkit::unshare_pid_and_mounts(&[]);
+    cmd.arg("sh")
+        .arg(t.join("setup"))
+        .arg(t.path())
+        .env("REBOOT", if reboot { "1" } else { "" })
+        .env("RO", if ro { "1" } else { "" })
+        .stdin(std::process::Stdio::null());
     let mut g = testkit::Guard::spawn(&mut cmd);
     assert!(
         g.wait_timeout(Duration::from_secs(60)).is_some(),

@@ -5,7 +5,6 @@
 //! one inside the other; rcS.d holds scripts that record their start.
 
 use std::fs;
-use std::process::Command;
 use std::time::Duration;
 
 const SETUP: &str = r##"
@@ -78,22 +77,12 @@ fn stage1(tag: &str, fail: bool) -> (String, String, String) {
     }
     fs::copy(testkit::bin("runit-stage"), t.join("runit-stage")).unwrap();
     fs::write(t.join("setup"), SETUP).unwrap();
-    let mut cmd = Command::new("unshare");
-    cmd.args([
-        "--pid",
-        "--fork",
-        "--kill-child",
-        "--mount-proc",
-        "--mount",
-        "--uts",
-        "--propagation",
-        "private",
-        "sh",
-    ])
-    .arg(t.join("setup"))
-    .arg(t.path())
-    .env("FAIL", if fail { "1" } else { "" })
-    .stdin(std::process::Stdio::null());
+    let mut cmd = testkit::unshare_pid_and_mounts(&["--uts"]);
+    cmd.arg("sh")
+        .arg(t.join("setup"))
+        .arg(t.path())
+        .env("FAIL", if fail { "1" } else { "" })
+        .stdin(std::process::Stdio::null());
     let mut g = testkit::Guard::spawn(&mut cmd);
     assert!(
         g.wait_timeout(Duration::from_secs(60)).is_some(),

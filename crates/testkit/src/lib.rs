@@ -159,6 +159,18 @@ impl Drop for Guard {
     }
 }
 
+/// `unshare` into a PID namespace of its own (killed with the test's
+/// child, `/proc` mounted for it) and a mount namespace whose mounts stay
+/// private, with `more` of unshare's options (`--uts`); the caller adds
+/// the program and its arguments.
+pub fn unshare_pid_and_mounts(more: &[&str]) -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--pid", "--fork", "--kill-child", "--mount-proc", "--mount"])
+        .args(more)
+        .args(["--propagation", "private"]);
+    cmd
+}
+
 /// Runs a command to completion, with no stdin, capturing its output.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null());

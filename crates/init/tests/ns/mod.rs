@@ -77,25 +77,13 @@ impl Ns {
             "{SETUP}{pre}\nexec env -i PATH=\"$PATH\" {} \"$@\"\n",
             env.join(" ")
         );
-        let mut c = Command::new("unshare");
-        c.args([
-            "--pid",
-            "--fork",
-            "--kill-child",
-            "--mount-proc",
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            &script,
-            "sh",
-        ])
-        .arg(self.dir.path())
-        .args(cmd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        let mut c = testkit::unshare_pid_and_mounts(&[]);
+        c.args(["sh", "-c", &script, "sh"])
+            .arg(self.dir.path())
+            .args(cmd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         self.unshare = Some(Guard::spawn(&mut c));
     }
 
