@@ -3,6 +3,11 @@
 
 use crate::typed::{DirKind, Type, Unit};
 use crate::unit::{Exec, Seg, Word};
+
+/// The shell function the dependency lines call: waits up to 5 s for the
+/// dependency's runsv (its supervise/ok FIFO), then starts it and waits
+/// up to 60 s for it to be up.
+const DEP_FN: &str = "dep() { w=0; while [ ! -p \"$1/supervise/ok\" ] && [ $w -lt 50 ]; do sleep 0.1; w=$((w+1)); done; sv -w 60 start \"$1\" >/dev/null; }\n";
 use std::fmt::Write;
 
 /// One file of the service directory, relative to it.
@@ -337,7 +342,10 @@ pub fn map(u: &Unit, layout: &Layout) -> Service {
         );
     }
 
-    // Dependencies: runit's idiom, `sv -w N start DEP` before the service.
+    // Dependencies: runit's idiom, `sv -w N start DEP` before the service,
+    // through `dep`: sv fails at once while DEP's runsv has not made its
+    // supervise/ok yet (runsvdir starts them one after another at boot),
+    // so it first waits up to 5 s for that FIFO.
     let mut seen = Vec::new();
     let mut deps = String::new();
     for (list, required) in [(&u.requires, true), (&u.wants, false), (&u.after, false)] {
@@ -352,10 +360,7 @@ pub fn map(u: &Unit, layout: &Layout) -> Service {
             if !wanted {
                 // After= alone orders, it does not pull in: wait only for
                 // a service that is enabled anyway.
-                let _ = writeln!(
-                    deps,
-                    "[ ! -e {q} ] || sv -w 60 start {q} >/dev/null || true"
-                );
+                let _ = writeln!(deps, "[ ! -e {q} ] || dep {q} || true");
                 continue;
             }
             let missing = sh_quote(&format!(
@@ -366,17 +371,20 @@ pub fn map(u: &Unit, layout: &Layout) -> Service {
             if required {
                 let _ = writeln!(
                     deps,
-                    "[ -e {q} ] || {{ echo {missing}; sleep 5; exit 1; }}\nsv -w 60 start {q} >/dev/null || {{ echo {failed}; sleep 5; exit 1; }}"
+                    "[ -e {q} ] || {{ echo {missing}; sleep 5; exit 1; }}\ndep {q} || {{ echo {failed}; sleep 5; exit 1; }}"
                 );
             } else {
                 let _ = writeln!(
                     deps,
-                    "if [ -e {q} ]; then sv -w 60 start {q} >/dev/null || echo {failed}; else echo {missing}; fi"
+                    "if [ -e {q} ]; then dep {q} || echo {failed}; else echo {missing}; fi"
                 );
             }
         }
     }
-    run.push_str(&deps);
+    if !deps.is_empty() {
+        run.push_str(DEP_FN);
+        run.push_str(&deps);
+    }
 
     for t in &u.tmpfiles {
         let mut opts = String::new();
