@@ -24,9 +24,7 @@ use runit::msg;
 use runit::secure;
 use runit::sys::{self, Inotify};
 use runit::tai64n::Tai64n;
-use std::ffi::CString;
 use std::os::fd::RawFd;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 pub const PIDFILE: &str = "pidfile";
@@ -258,7 +256,7 @@ fn watch_dir(path: &Path) -> Option<Inotify> {
     };
     let w = Inotify::new().ok()?;
     w.add_watch(
-        &CString::new(dir.as_os_str().as_bytes()).ok()?,
+        &sys::cstr(dir).ok()?,
         sys::IN_CLOSE_WRITE | sys::IN_MOVED_TO | sys::IN_CREATE | sys::IN_ONLYDIR,
     )
     .ok()?;

@@ -61,8 +61,7 @@ pub fn bind_inet(fd: RawFd, ip: Ipv4Addr, port: u16) -> io::Result<()> {
 
 /// mkfifo(2); an existing path is an error (EEXIST).
 pub fn mkfifo(path: &Path, mode: u32) -> io::Result<()> {
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let c = super::cstr(path)?;
     // SAFETY: c is a valid NUL-terminated path.
     cvt(unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) }).map(drop)
 }

@@ -3,12 +3,7 @@
 
 use std::ffi::CString;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-
-fn c_path(p: &Path) -> io::Result<CString> {
-    CString::new(p.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
-}
 
 fn c_str(s: &str) -> io::Result<CString> {
     CString::new(s).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
@@ -19,7 +14,7 @@ fn c_str(s: &str) -> io::Result<CString> {
 pub fn mount(source: &str, target: &Path, fstype: &str, flags: u64, data: &str) -> io::Result<()> {
     let (s, t, f, d) = (
         c_str(source)?,
-        c_path(target)?,
+        super::cstr(target)?,
         c_str(fstype)?,
         c_str(data)?,
     );
@@ -42,7 +37,7 @@ pub fn mount(source: &str, target: &Path, fstype: &str, flags: u64, data: &str) 
 
 /// umount2(2) with `flags` (MNT_DETACH, UMOUNT_NOFOLLOW, ...).
 pub fn umount(target: &Path, flags: i32) -> io::Result<()> {
-    let t = c_path(target)?;
+    let t = super::cstr(target)?;
     // SAFETY: a NUL-terminated path that lives across the call.
     if unsafe { libc::umount2(t.as_ptr(), flags) } == 0 {
         Ok(())
@@ -53,7 +48,7 @@ pub fn umount(target: &Path, flags: i32) -> io::Result<()> {
 
 /// swapoff(2).
 pub fn swapoff(path: &Path) -> io::Result<()> {
-    let p = c_path(path)?;
+    let p = super::cstr(path)?;
     // SAFETY: a NUL-terminated path that lives across the call.
     if unsafe { libc::swapoff(p.as_ptr()) } == 0 {
         Ok(())
@@ -74,7 +69,7 @@ pub fn sethostname(name: &[u8]) -> io::Result<()> {
 
 /// mknod(2) of a character (`block` false) or block device node.
 pub fn mknod(path: &Path, mode: u32, block: bool, major: u32, minor: u32) -> io::Result<()> {
-    let p = c_path(path)?;
+    let p = super::cstr(path)?;
     let kind = if block { libc::S_IFBLK } else { libc::S_IFCHR };
     let dev = libc::makedev(major, minor);
     // SAFETY: a NUL-terminated path that lives across the call.
